@@ -1,0 +1,70 @@
+# Helpers shared by the per-server scripts. Sourced, not run.
+# Every server script writes its logs, pid file and data under $SERVICES_DIR.
+
+SERVICES_DIR=${FRESHET_SERVICES_DIR:-/tmp/freshet-services}
+SERVICES_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+mkdir -p "$SERVICES_DIR"
+
+# Progress goes to stderr: stdout is kept for the "NAME ADDRESS" lines that callers parse.
+say() { echo "[services] $*" >&2; }
+die() { echo "[services] ERROR: $*" >&2; exit 1; }
+
+# pid_alive PIDFILE MARKER: the pid in PIDFILE runs and its command line contains MARKER.
+# The marker check guards against a stale pid file whose pid was reused by another process.
+pid_alive() {
+  local pid
+  [[ -s $1 ]] || return 1
+  pid=$(head -n1 "$1")
+  [[ $pid =~ ^[0-9]+$ ]] && [[ -r /proc/$pid/cmdline ]] && grep -qa -- "$2" "/proc/$pid/cmdline"
+}
+
+# stop_pid PIDFILE MARKER NAME: SIGTERM, wait up to 60 s for a clean exit, then SIGKILL.
+# Not running is fine: down must be safe to call at any time.
+stop_pid() {
+  local pidfile=$1 marker=$2 name=$3 pid i
+  if ! pid_alive "$pidfile" "$marker"; then
+    rm -f "$pidfile"
+    say "$name: not running"
+    return 0
+  fi
+  pid=$(head -n1 "$pidfile")
+  say "$name: stopping pid $pid"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 600; i++)); do
+    [[ -d /proc/$pid ]] || break
+    sleep 0.1
+  done
+  if [[ -d /proc/$pid ]]; then
+    say "$name: still running after 60 s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_for SECONDS WHAT LOGFILE CMD...: poll CMD every 0.5 s; on timeout fail and point at the log.
+wait_for() {
+  local secs=$1 what=$2 logfile=$3 i
+  shift 3
+  for ((i = 0; i < secs * 2; i++)); do
+    "$@" && return 0
+    sleep 0.5
+  done
+  [[ -f $logfile ]] && tail -n 30 "$logfile" >&2
+  die "$what not ready after ${secs}s; see $logfile"
+}
+
+# apt_install CHECK_FILE PACKAGE...: install Debian packages unless CHECK_FILE already exists.
+# apt-get update runs only when something is missing, so a warm machine makes no network call.
+apt_install() {
+  local check=$1
+  shift
+  [[ -e $check ]] && return 0
+  [[ $(id -u) == 0 ]] || die "$check is missing; run as root or: apt-get install $*"
+  say "installing $* with apt-get"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+  [[ -e $check ]] || die "apt-get install $* did not provide $check"
+}
