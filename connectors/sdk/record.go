@@ -28,7 +28,7 @@ type Header struct {
 // tombstone.
 type Record struct {
 	Topic     string
-	Partition int32
+	Partition int32 // sink records; source records are partitioned by key
 	Offset    int64 // sink records only
 	Timestamp time.Time
 
