@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the per-server scripts. Sourced, not run.
 # Every server script writes its logs, pid file and data under $SERVICES_DIR.
 
@@ -15,7 +16,7 @@ pid_alive() {
   local pid
   [[ -s $1 ]] || return 1
   pid=$(head -n1 "$1")
-  [[ $pid =~ ^[0-9]+$ ]] && [[ -r /proc/$pid/cmdline ]] && grep -qa -- "$2" "/proc/$pid/cmdline"
+  [[ $pid =~ ^[0-9]+$ ]] && [[ -r /proc/$pid/cmdline ]] && grep -qaF -- "$2" "/proc/$pid/cmdline"
 }
 
 # stop_pid PIDFILE MARKER NAME: SIGTERM, wait up to 60 s for a clean exit, then SIGKILL.
@@ -67,4 +68,25 @@ apt_install() {
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
   [[ -e $check ]] || die "apt-get install $* did not provide $check"
+}
+
+# service_names: every server script in this folder (NAME.sh with up/down/env subcommands).
+service_names() {
+  local f
+  for f in "$SERVICES_HOME"/*.sh; do
+    f=${f##*/} f=${f%.sh}
+    case $f in up | down | lib) ;; *) echo "$f" ;; esac
+  done
+}
+
+# check_service NAME: fail unless NAME is one of service_names.
+check_service() {
+  service_names | grep -qx -- "$1" || die "unknown service '$1' (known: $(service_names | xargs))"
+}
+
+# lock_service NAME: take NAME's lock on fd 9 of the calling (sub)shell, so two up.sh/down.sh
+# runs never start or stop the same server at once (go test runs packages in parallel).
+lock_service() {
+  exec 9>"$SERVICES_DIR/$1.lock"
+  flock -w 900 9 || die "waited 15 min for $SERVICES_DIR/$1.lock; held by pids: $(fuser "$SERVICES_DIR/$1.lock" 2>/dev/null)"
 }
