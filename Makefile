@@ -1,0 +1,54 @@
+# Freshet: the two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/freshet
+DEMO_FOR ?= 30s
+SERVICES ?= kafka postgres redis
+SERVICES_DIR ?= /tmp/freshet-services
+export FRESHET_SERVICES_DIR := $(SERVICES_DIR)
+
+.PHONY: all build demo test unit e2e services services-down bench lint clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/freshet
+
+# The embedded demo: datagen → in-process Kafka → file sink, for $(DEMO_FOR)
+# (make demo DEMO_FOR= runs until Ctrl-C).
+demo: build
+	./$(BIN) demo $(if $(DEMO_FOR),--for $(DEMO_FOR))
+
+# Unit tests (no servers), then the end-to-end suite against real servers,
+# which it starts and stops.
+test: lint unit e2e
+
+unit:
+	$(GO) test -count=1 ./...
+
+e2e: build
+	@trap 'tests/services/down.sh $(SERVICES) >/dev/null 2>&1 || true' EXIT; \
+	tests/services/up.sh $(SERVICES) && \
+	source $(SERVICES_DIR)/env && \
+	FRESHET_E2E=1 FRESHET_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m -v ./tests/e2e/...
+
+services:
+	tests/services/up.sh $(SERVICES)
+
+services-down:
+	tests/services/down.sh
+
+# Micro-benchmarks, then the system benchmarks against real servers.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./connectors/... ./runtime/...
+	@trap 'tests/services/down.sh kafka >/dev/null 2>&1 || true' EXIT; \
+	tests/services/up.sh kafka && source $(SERVICES_DIR)/env && \
+	FRESHET_BIN=$(CURDIR)/$(BIN) $(GO) run ./tests/bench $(if $(SCENARIO),-scenario $(SCENARIO))
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin .freshet

@@ -1,0 +1,160 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/runtime/transform"
+)
+
+// Class names reported in __connect.errors.class.name for our stages.
+const (
+	sinkTaskClass   = "org.apache.kafka.connect.sink.SinkTask"
+	sourceTaskClass = "org.apache.kafka.connect.source.SourceTask"
+	producerClass   = "org.apache.kafka.clients.producer.KafkaProducer"
+)
+
+// ErrToleranceExceeded wraps the cause of a failure that errors.tolerance
+// did not allow to be skipped.
+var ErrToleranceExceeded = errors.New("tolerance exceeded in error handler")
+
+// PanicError is a panic in connector code, recovered at the task boundary.
+type PanicError struct {
+	Op    string
+	Value any
+	Stack string
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("panic in %s: %v\n%s", e.Op, e.Value, e.Stack)
+}
+
+func recoverPanic(err *error, op string) {
+	if v := recover(); v != nil {
+		*err = sdk.Fatal(&PanicError{Op: op, Value: v, Stack: string(debug.Stack())})
+	}
+}
+
+func kerrOf(code int16) error { return kerr.ErrorForCode(code) }
+
+func transformClass(err error) string {
+	var te *transform.Error
+	if errors.As(err, &te) {
+		return te.Class
+	}
+	return "org.apache.kafka.connect.transforms.Transformation"
+}
+
+// tolerate applies errors.tolerance to one failed record: it reports the
+// failure (log, dead-letter queue) and returns nil when the record may be
+// skipped, or the error that must fail the task. A failing record is never
+// dropped silently (DESIGN invariant 5).
+func (e *taskEnv) tolerate(ctx context.Context, stage, class string, r *kgo.Record, cause error) error {
+	if ctx.Err() != nil {
+		return ctx.Err() // shutting down: not a failure, never dead-lettered
+	}
+	c := classify(cause, stage)
+	e.hooks.recordFailed(e.id, stage, c)
+	if e.policy.logErrors || !e.policy.tolerateAll {
+		fields := []zap.Field{zap.String("stage", stage), zap.String("error_class", c.String()), zap.Error(cause)}
+		if e.policy.logMessages && r != nil {
+			fields = append(fields, zap.String("topic", r.Topic), zap.Int32("partition", r.Partition), zap.Int64("offset", r.Offset))
+		}
+		e.log.Error("error handling record", fields...)
+	}
+	if !e.policy.tolerateAll || c == sdk.ClassFatal {
+		return fmt.Errorf("%w: stage %s (%s): %w", ErrToleranceExceeded, stage, class, cause)
+	}
+	if e.dlq != nil && r != nil {
+		if err := e.dlq.send(ctx, e, stage, class, c, r, cause); err != nil {
+			// The record is neither written nor dead-lettered: fail rather than lose it.
+			return fmt.Errorf("dead-letter record %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+		}
+	}
+	return nil
+}
+
+// deadLetters writes failed records to the connector's dead-letter topic.
+type deadLetters struct {
+	client *kgo.Client
+	topic  string
+	ctxHdr bool
+}
+
+func (d *deadLetters) send(ctx context.Context, e *taskEnv, stage, class string, c sdk.Class, r *kgo.Record, cause error) error {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	dl := &kgo.Record{
+		Topic:     d.topic,
+		Key:       r.Key,
+		Value:     r.Value,
+		Timestamp: r.Timestamp,
+		Headers:   append([]kgo.RecordHeader(nil), r.Headers...),
+	}
+	add := func(k, v string) { dl.Headers = append(dl.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)}) }
+	if d.ctxHdr {
+		if r.Topic != "" {
+			add("__connect.errors.topic", r.Topic)
+			add("__connect.errors.partition", strconv.Itoa(int(r.Partition)))
+			add("__connect.errors.offset", strconv.FormatInt(r.Offset, 10))
+		}
+		add("__connect.errors.connector.name", e.id.Connector)
+		add("__connect.errors.task.id", strconv.Itoa(e.id.Task))
+		add("__connect.errors.stage", stage)
+		add("__connect.errors.class.name", class)
+		add("__connect.errors.exception.class.name", exceptionClass(cause))
+		add("__connect.errors.exception.message", cause.Error())
+		add("__connect.errors.exception.stacktrace", Trace(cause))
+	}
+	add("__freshet.error.class", c.String())
+	add("__freshet.attempt", "1")
+	add("__freshet.first.failure", now)
+	add("__freshet.last.failure", now)
+	add("__freshet.worker.id", e.workerID)
+	add("__freshet.connector.version", e.version)
+	if err := d.client.ProduceSync(ctx, dl).FirstErr(); err != nil {
+		return err
+	}
+	e.hooks.deadLettered(e.id, stage)
+	return nil
+}
+
+// exceptionClass names the Go type of the innermost cause, in the place
+// where Kafka Connect puts the Java exception class.
+func exceptionClass(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return fmt.Sprintf("%T", err)
+		}
+		err = next
+	}
+}
+
+// Trace renders an error and its cause chain the way a status trace shows
+// it: the message, then one "Caused by:" line per wrapped cause.
+func Trace(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return s
+	}
+	for cause := errors.Unwrap(err); cause != nil; cause = errors.Unwrap(cause) {
+		if _, ok := cause.(*sdk.Error); ok {
+			continue
+		}
+		s += "\nCaused by: " + fmt.Sprintf("%T: ", cause) + cause.Error()
+	}
+	return s
+}

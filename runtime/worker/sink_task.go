@@ -1,0 +1,414 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
+
+	"github.com/freshet-dev/freshet/connectors/sdk"
+)
+
+// sinkTask runs one sink task: Kafka → converters → transforms → Put, with
+// offsets committed only after Flush says the records are durable
+// (DESIGN invariant 1). Everything but the franz-go callbacks runs on the
+// task goroutine; BlockRebalanceOnPoll keeps the callbacks out of the
+// processing section, so no lock guards the fields below.
+type sinkTask struct {
+	*taskEnv
+	task   sdk.SinkTask
+	client *kgo.Client
+
+	maxPoll     int
+	flushEvery  time.Duration
+	bufferBytes int64
+
+	assigned  map[sdk.TopicPartition]bool
+	stored    sdk.Offsets // offsets the sink itself stored, from Open
+	put       sdk.Offsets // next offset after the last record handled, per partition
+	committed sdk.Offsets // last offsets committed to the group
+	unflushed int64       // bytes put since the last flush
+	lastFlush time.Time
+	failed    error // a failure inside a group callback, returned by the loop
+}
+
+// newSinkClient builds the task's consumer. Callbacks are bound to t.
+func (t *sinkTask) newClient(opts []kgo.Opt, group string, topics []string, regex bool) (*kgo.Client, error) {
+	fetchMax := int32(min(t.bufferBytes/2, 50<<20))
+	partMax := int32(min(int64(fetchMax), 8<<20))
+	opts = append(opts,
+		kgo.ConsumerGroup(group),
+		kgo.ConsumeTopics(topics...),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Invariant 4: franz-go buffers at most one fetch per broker until
+		// we poll it, so these bound what sits in memory while the sink stalls.
+		kgo.FetchMaxBytes(fetchMax),
+		kgo.FetchMaxPartitionBytes(partMax),
+		kgo.OnPartitionsAssigned(t.onAssigned),
+		kgo.AdjustFetchOffsetsFn(t.adjustOffsets),
+		kgo.OnPartitionsRevoked(t.onRevoked),
+		kgo.OnPartitionsLost(t.onLost),
+	)
+	if regex {
+		opts = append(opts, kgo.ConsumeRegex())
+	}
+	return kgo.NewClient(opts...)
+}
+
+func toTPs(m map[string][]int32) []sdk.TopicPartition {
+	var out []sdk.TopicPartition
+	for topic, parts := range m {
+		for _, p := range parts {
+			out = append(out, sdk.TopicPartition{Topic: topic, Partition: p})
+		}
+	}
+	return out
+}
+
+func (t *sinkTask) onAssigned(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+	tps := toTPs(m)
+	t.log.Info("partitions assigned", zap.Stringers("partitions", tps))
+	stored, err := t.task.Open(ctx, tps)
+	if err != nil {
+		t.fail(fmt.Errorf("open partitions: %w", err))
+		return
+	}
+	for _, tp := range tps {
+		t.assigned[tp] = true
+		if off, ok := stored[tp]; ok {
+			t.stored[tp] = off
+		}
+	}
+}
+
+// adjustOffsets makes the consumer resume from the offsets the sink stored
+// atomically with its data (DESIGN invariant 3), not from the group's.
+func (t *sinkTask) adjustOffsets(_ context.Context, m map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	for topic, parts := range m {
+		for p := range parts {
+			tp := sdk.TopicPartition{Topic: topic, Partition: p}
+			if off, ok := t.stored[tp]; ok {
+				parts[p] = kgo.NewOffset().At(off).WithEpoch(-1)
+				delete(t.stored, tp)
+				t.log.Info("resuming from offset stored by the sink", zap.Stringer("partition", tp), zap.Int64("offset", off))
+			}
+		}
+	}
+	return m, nil
+}
+
+func (t *sinkTask) onRevoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	tps := toTPs(m)
+	if len(tps) == 0 {
+		return
+	}
+	t.log.Info("partitions revoked", zap.Stringers("partitions", tps))
+	// Flush and commit what is durable before the partitions move on.
+	if err := t.flushCommit(ctx, tps); err != nil {
+		t.fail(err)
+	}
+	t.release(ctx, tps)
+}
+
+func (t *sinkTask) onLost(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+	tps := toTPs(m)
+	t.log.Warn("partitions lost; uncommitted records will be redelivered to their new owner", zap.Stringers("partitions", tps))
+	t.release(ctx, tps)
+}
+
+func (t *sinkTask) release(ctx context.Context, tps []sdk.TopicPartition) {
+	if err := t.task.Close(ctx, tps); err != nil {
+		t.fail(fmt.Errorf("close partitions: %w", err))
+	}
+	for _, tp := range tps {
+		delete(t.assigned, tp)
+		delete(t.put, tp)
+		delete(t.committed, tp)
+	}
+}
+
+func (t *sinkTask) fail(err error) {
+	if t.failed == nil {
+		t.failed = err
+	}
+}
+
+// run is the task loop. It returns nil when ctx is canceled (a stop), or the
+// error that failed the task.
+func (t *sinkTask) run(ctx context.Context) error {
+	t.lastFlush = time.Now()
+	var batch []sdk.Record
+	var raws []*kgo.Record
+	for {
+		if t.failed != nil {
+			return t.failed
+		}
+		wait := max(time.Until(t.lastFlush.Add(t.flushEvery)), time.Millisecond)
+		pctx, cancel := context.WithTimeout(ctx, wait)
+		fetches := t.client.PollRecords(pctx, t.maxPoll)
+		cancel()
+		if ctx.Err() != nil {
+			t.client.AllowRebalance()
+			return nil
+		}
+		if err := fetchError(fetches); err != nil {
+			t.client.AllowRebalance()
+			return err
+		}
+		batch, raws = batch[:0], raws[:0]
+		var bytes int64
+		var err error
+		fetches.EachRecord(func(r *kgo.Record) {
+			if err != nil {
+				return
+			}
+			bytes += int64(len(r.Key) + len(r.Value))
+			var rec sdk.Record
+			var keep bool
+			rec, keep, err = t.toSink(ctx, r)
+			if keep && err == nil {
+				batch = append(batch, rec)
+				raws = append(raws, r)
+			}
+		})
+		if err == nil && len(batch) > 0 {
+			err = t.putBatch(ctx, batch, raws)
+		}
+		if err == nil {
+			// Every polled record is now written, dead-lettered or dropped.
+			fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+				if n := len(p.Records); n > 0 {
+					t.put[sdk.TopicPartition{Topic: p.Topic, Partition: p.Partition}] = p.Records[n-1].Offset + 1
+				}
+			})
+			t.unflushed += bytes
+			if t.unflushed >= t.bufferBytes || time.Since(t.lastFlush) >= t.flushEvery {
+				err = t.flushCommit(ctx, nil)
+			}
+		}
+		t.hooks.recordsIn(t.id, len(raws), bytes)
+		t.client.AllowRebalance()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func fetchError(f kgo.Fetches) error {
+	var errs []error
+	f.EachError(func(topic string, p int32, err error) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return
+		}
+		var ke interface{ IsRetriable() bool }
+		if errors.As(err, &ke) && ke.IsRetriable() {
+			return // franz-go retries these itself
+		}
+		errs = append(errs, fmt.Errorf("fetch %s-%d: %w", topic, p, err))
+	})
+	if len(errs) == 0 {
+		return nil
+	}
+	return sdk.Fatal(errors.Join(errs...))
+}
+
+// toSink converts and transforms one Kafka record. keep=false means the
+// record was filtered out or tolerated as a failure (and reported).
+func (t *sinkTask) toSink(ctx context.Context, r *kgo.Record) (sdk.Record, bool, error) {
+	rec := sdk.Record{
+		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp,
+	}
+	if len(r.Headers) > 0 {
+		rec.Headers = make([]sdk.Header, len(r.Headers))
+		for i, h := range r.Headers {
+			rec.Headers[i] = sdk.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	var err error
+	if rec.KeySchema, rec.Key, err = t.keyConv.ToConnect(r.Topic, r.Key); err != nil {
+		return rec, false, t.tolerate(ctx, StageKeyConverter, t.keyConvClass, r, fmt.Errorf("convert key: %w", err))
+	}
+	if rec.ValueSchema, rec.Value, err = t.valueConv.ToConnect(r.Topic, r.Value); err != nil {
+		return rec, false, t.tolerate(ctx, StageValueConverter, t.valueConvClass, r, fmt.Errorf("convert value: %w", err))
+	}
+	if t.chain != nil && t.chain.Len() > 0 {
+		keep, err := t.chain.Apply(&rec)
+		if err != nil {
+			return rec, false, t.tolerate(ctx, StageTransformation, transformClass(err), r, err)
+		}
+		if !keep {
+			return rec, false, nil
+		}
+	}
+	return rec, true, nil
+}
+
+// putBatch hands the batch to the sink, retrying retriable failures (the
+// whole batch, or only the records that failed) and routing record failures
+// through the tolerance policy.
+func (t *sinkTask) putBatch(ctx context.Context, batch []sdk.Record, raws []*kgo.Record) error {
+	bo := newBackoff(t.policy.retryDelayMax)
+	deadline := t.putDeadline()
+	attempt := 0
+	for {
+		attempt++
+		start := time.Now()
+		err := t.callPut(ctx, batch)
+		t.hooks.batchPut(t.id, len(batch), time.Since(start), err)
+		if err == nil {
+			return nil
+		}
+		var berr *sdk.BatchError
+		if !errors.As(err, &berr) {
+			if classify(err, StageTaskPut) != sdk.ClassRetriable || ctx.Err() != nil {
+				return fmt.Errorf("put %d records: %w", len(batch), err)
+			}
+			t.log.Warn("put failed; retrying", zap.Int("attempt", attempt), zap.Error(err))
+		} else {
+			// Per-record outcomes: tolerate record errors, retry the retriable.
+			var retryB []sdk.Record
+			var retryR []*kgo.Record
+			for i := range batch {
+				rerr, failed := berr.Failed[i]
+				if !failed {
+					continue
+				}
+				switch classify(rerr, StageTaskPut) {
+				case sdk.ClassRetriable:
+					retryB = append(retryB, batch[i])
+					retryR = append(retryR, raws[i])
+				case sdk.ClassRecord:
+					if err := t.tolerate(ctx, StageTaskPut, t.sinkClass, raws[i], rerr); err != nil {
+						return err
+					}
+				default:
+					return fmt.Errorf("put record %s-%d@%d: %w", raws[i].Topic, raws[i].Partition, raws[i].Offset, rerr)
+				}
+			}
+			if len(retryB) == 0 {
+				return nil
+			}
+			batch, raws = retryB, retryR
+			t.log.Warn("put failed for some records; retrying them", zap.Int("records", len(batch)), zap.Int("attempt", attempt), zap.Error(berr))
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return t.retriesExhausted(ctx, batch, raws, err)
+		}
+		if err := sleep(ctx, bo.delay(), deadline); err != nil {
+			return err
+		}
+	}
+}
+
+// putDeadline: Kafka Connect redelivers a batch whose put threw a
+// RetriableException indefinitely. errors.retry.timeout > 0 bounds that;
+// the default 0 and -1 keep retrying (until the task is stopped).
+func (t *sinkTask) putDeadline() time.Time {
+	if t.policy.retryTimeout > 0 {
+		return time.Now().Add(t.policy.retryTimeout)
+	}
+	return time.Time{}
+}
+
+func (t *sinkTask) retriesExhausted(ctx context.Context, batch []sdk.Record, raws []*kgo.Record, err error) error {
+	if !t.policy.tolerateAll {
+		return fmt.Errorf("put %d records: retries exhausted after %s: %w", len(batch), t.policy.retryTimeout, err)
+	}
+	for _, r := range raws {
+		if err := t.tolerate(ctx, StageTaskPut, t.sinkClass, r, fmt.Errorf("retries exhausted after %s: %w", t.policy.retryTimeout, err)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *sinkTask) callPut(ctx context.Context, batch []sdk.Record) (err error) {
+	defer recoverPanic(&err, "put")
+	return t.task.Put(ctx, batch)
+}
+
+// flushCommit asks the sink to make what was put durable and commits the
+// offsets it returns. tps limits it to some partitions (nil: all assigned).
+func (t *sinkTask) flushCommit(ctx context.Context, tps []sdk.TopicPartition) (err error) {
+	defer recoverPanic(&err, "flush")
+	offsets := sdk.Offsets{}
+	if tps == nil {
+		for tp, off := range t.put {
+			offsets[tp] = off
+		}
+	} else {
+		for _, tp := range tps {
+			if off, ok := t.put[tp]; ok {
+				offsets[tp] = off
+			}
+		}
+	}
+	t.lastFlush = time.Now()
+	t.unflushed = 0
+	if len(offsets) == 0 {
+		return nil
+	}
+	start := time.Now()
+	durable, err := t.task.Flush(ctx, offsets)
+	if err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	if durable == nil {
+		durable = offsets
+	}
+	commit := map[string]map[int32]kgo.EpochOffset{}
+	for tp, off := range durable {
+		// Never commit past what was handled, nor backwards.
+		if put, ok := offsets[tp]; !ok || off > put || off <= t.committed[tp] {
+			continue
+		}
+		if commit[tp.Topic] == nil {
+			commit[tp.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		commit[tp.Topic][tp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: off}
+	}
+	if len(commit) == 0 {
+		return nil
+	}
+	var cerr error
+	t.client.CommitOffsetsSync(ctx, commit, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			cerr = err
+			return
+		}
+		for _, topic := range resp.Topics {
+			for _, p := range topic.Partitions {
+				if perr := kerrOf(p.ErrorCode); perr != nil {
+					cerr = errors.Join(cerr, fmt.Errorf("%s-%d: %w", topic.Topic, p.Partition, perr))
+					continue
+				}
+				t.committed[sdk.TopicPartition{Topic: topic.Topic, Partition: p.Partition}] = commit[topic.Topic][p.Partition].Offset
+			}
+		}
+	})
+	t.hooks.committed(t.id, time.Since(start), cerr)
+	if cerr != nil && ctx.Err() == nil {
+		// The records are durable in the sink; they will be redelivered and
+		// written again at worst. Not a reason to fail the task.
+		t.log.Warn("offset commit failed; records since the last commit may be redelivered", zap.Error(cerr))
+	}
+	return nil
+}
+
+// stop flushes and commits what it can, then closes the client (leaving the
+// group, which revokes and closes the partitions).
+func (t *sinkTask) stop(ctx context.Context) error {
+	err := t.flushCommit(ctx, nil)
+	t.client.CloseAllowingRebalance()
+	return errors.Join(err, t.failed)
+}

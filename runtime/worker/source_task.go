@@ -1,0 +1,203 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/freshet-dev/freshet/connectors/sdk"
+)
+
+// OffsetStore persists source positions. store.FileOffsets and the Kafka
+// offset store satisfy it.
+type OffsetStore interface {
+	Get(ctx context.Context, connector string, partition map[string]any) (map[string]any, error)
+	Put(ctx context.Context, connector string, positions []sdk.Position) error
+}
+
+// sourceTask runs one source task: Poll → transforms → converters → producer.
+// A position is persisted only once every record up to it in its source
+// partition is acknowledged by Kafka, and the task is told to forget only
+// after that (DESIGN invariant 2).
+type sourceTask struct {
+	*taskEnv
+	task       sdk.SourceTask
+	client     *kgo.Client
+	offsets    OffsetStore
+	pos        *positions
+	flushEvery time.Duration
+
+	mu     sync.Mutex // guards failed; produce callbacks set it
+	failed error
+}
+
+// offsetReader adapts the store to what a source task reads at start.
+type offsetReader struct {
+	store     OffsetStore
+	connector string
+}
+
+func (r offsetReader) Offset(ctx context.Context, partition map[string]any) (map[string]any, error) {
+	return r.store.Get(ctx, r.connector, partition)
+}
+
+func (t *sourceTask) fail(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.failed == nil {
+		t.failed = err
+	}
+}
+
+func (t *sourceTask) failure() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failed
+}
+
+func (t *sourceTask) run(ctx context.Context) error {
+	lastFlush := time.Now()
+	bo := newBackoff(t.policy.retryDelayMax)
+	for {
+		if err := t.failure(); err != nil {
+			return err
+		}
+		recs, err := t.poll(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			if classify(err, StageTaskPoll) != sdk.ClassRetriable {
+				return fmt.Errorf("poll: %w", err)
+			}
+			t.log.Warn("poll failed; retrying", zap.Error(err))
+			if err := sleep(ctx, bo.delay(), time.Time{}); err != nil {
+				return nil
+			}
+			continue
+		}
+		bo = newBackoff(t.policy.retryDelayMax)
+		var bytes int64
+		for i := range recs {
+			n, err := t.send(ctx, &recs[i])
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			bytes += n
+		}
+		t.hooks.recordsOut(t.id, len(recs), bytes)
+		if time.Since(lastFlush) >= t.flushEvery {
+			lastFlush = time.Now()
+			t.commitPositions(ctx)
+		}
+	}
+}
+
+func (t *sourceTask) poll(ctx context.Context) (recs []sdk.Record, err error) {
+	defer recoverPanic(&err, "poll")
+	return t.task.Poll(ctx)
+}
+
+// send transforms, converts and produces one record asynchronously. It
+// returns the bytes handed to the producer.
+func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
+	tk := t.pos.submit(r)
+	if t.chain != nil && t.chain.Len() > 0 {
+		keep, err := t.chain.Apply(r)
+		if err != nil {
+			if err := t.tolerate(ctx, StageTransformation, transformClass(err), nil, err); err != nil {
+				return 0, err
+			}
+			t.pos.ack(tk)
+			return 0, nil
+		}
+		if !keep {
+			t.pos.ack(tk)
+			return 0, nil
+		}
+	}
+	key, err := t.keyConv.FromConnect(r.Topic, r.KeySchema, r.Key)
+	if err != nil {
+		if err := t.tolerate(ctx, StageKeyConverter, t.keyConvClass, nil, fmt.Errorf("convert key: %w", err)); err != nil {
+			return 0, err
+		}
+		t.pos.ack(tk)
+		return 0, nil
+	}
+	value, err := t.valueConv.FromConnect(r.Topic, r.ValueSchema, r.Value)
+	if err != nil {
+		if err := t.tolerate(ctx, StageValueConverter, t.valueConvClass, nil, fmt.Errorf("convert value: %w", err)); err != nil {
+			return 0, err
+		}
+		t.pos.ack(tk)
+		return 0, nil
+	}
+	kr := &kgo.Record{Topic: r.Topic, Key: key, Value: value, Timestamp: r.Timestamp}
+	for _, h := range r.Headers {
+		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+	}
+	t.client.Produce(ctx, kr, func(kr *kgo.Record, err error) {
+		if err == nil {
+			t.pos.ack(tk)
+			return
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
+			return // shutting down: the position stays unpersisted, the record is re-polled
+		}
+		t.hooks.recordFailed(t.id, StageKafkaProduce, sdk.ClassRecord)
+		if !t.policy.tolerateAll {
+			t.fail(fmt.Errorf("%w: stage %s: produce to %s: %w", ErrToleranceExceeded, StageKafkaProduce, kr.Topic, err))
+			return
+		}
+		// KIP-779: with errors.tolerance=all a record Kafka refused is skipped,
+		// and said so.
+		t.log.Error("record skipped: produce failed", zap.String("topic", kr.Topic), zap.String("stage", StageKafkaProduce), zap.Error(err))
+		t.pos.ack(tk)
+	})
+	return int64(len(key) + len(value)), nil
+}
+
+// commitPositions persists the positions of acknowledged records, then tells
+// the task it may forget them.
+func (t *sourceTask) commitPositions(ctx context.Context) {
+	ps := t.pos.committable()
+	if len(ps) == 0 {
+		return
+	}
+	start := time.Now()
+	err := t.offsets.Put(ctx, t.id.Connector, ps)
+	t.hooks.committed(t.id, time.Since(start), err)
+	if err != nil {
+		t.log.Warn("persisting source positions failed; will retry at the next flush", zap.Error(err))
+		return
+	}
+	t.pos.markCommitted(ps)
+	if err := t.commitTask(ctx, ps); err != nil {
+		t.log.Warn("source task commit failed", zap.Error(err))
+	}
+}
+
+func (t *sourceTask) commitTask(ctx context.Context, ps []sdk.Position) (err error) {
+	defer recoverPanic(&err, "commit")
+	return t.task.Commit(ctx, ps)
+}
+
+// stop waits for in-flight records within ctx, persists their positions and
+// closes the producer. Records still unacknowledged are re-polled after a
+// restart: at least once, never lost.
+func (t *sourceTask) stop(ctx context.Context) error {
+	if err := t.client.Flush(ctx); err != nil {
+		t.log.Warn("records still in flight at shutdown will be produced again after restart", zap.Int("records", t.pos.pending()), zap.Error(err))
+	}
+	t.commitPositions(ctx)
+	t.client.Close()
+	return t.failure()
+}
