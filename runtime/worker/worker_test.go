@@ -77,7 +77,7 @@ func (t *memSinkTask) Flush(_ context.Context, o sdk.Offsets) (sdk.Offsets, erro
 	return o, nil
 }
 func (t *memSinkTask) Close(context.Context, []sdk.TopicPartition) error { return nil }
-func (t *memSinkTask) Stop(context.Context) error                       { return nil }
+func (t *memSinkTask) Stop(context.Context) error                        { return nil }
 
 func (s *memSink) snapshot() []sdk.Record {
 	s.mu.Lock()
