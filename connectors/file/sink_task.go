@@ -49,8 +49,10 @@ func (t *sinkTask) Open(context.Context, []sdk.TopicPartition) (sdk.Offsets, err
 	return nil, nil
 }
 
-// Put formats the batch into the buffer, writing whenever it is full. Every
-// record is accepted; an I/O error fails the whole Put as retriable.
+// Put formats the batch into the buffer and writes it to the file, so lines
+// are visible once Put returns (one write per batch; Flush adds the fsync
+// that makes them durable). Every record is accepted; an I/O error fails the
+// whole Put as retriable.
 func (t *sinkTask) Put(ctx context.Context, batch []sdk.Record) error {
 	coords := t.cfg.IncludeCoordinates
 	for i := range batch {
@@ -70,6 +72,9 @@ func (t *sinkTask) Put(ctx context.Context, batch []sdk.Record) error {
 				return sdk.Retriable(fmt.Errorf("write %s: %w", t.name, err))
 			}
 		}
+	}
+	if err := t.write(); err != nil {
+		return sdk.Retriable(fmt.Errorf("write %s: %w", t.name, err))
 	}
 	return nil
 }

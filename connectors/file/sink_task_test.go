@@ -120,8 +120,9 @@ func TestSinkFlushWritesAndReturnsOffsets(t *testing.T) {
 	if err := task.Put(ctx, batch); err != nil {
 		t.Fatalf("put: %v", err)
 	}
-	if got := readFile(t, path); got != "" {
-		t.Fatalf("before flush the file holds %q; want the lines still buffered", got)
+	// Put writes each batch out (visible at once); Flush adds the fsync.
+	if got := readFile(t, path); got != "one\ntwo\nthree\n" {
+		t.Fatalf("after put the file holds %q; want the batch's lines", got)
 	}
 	offsets := sdk.Offsets{{Topic: "orders", Partition: 0}: 12, {Topic: "orders", Partition: 1}: 4}
 	got, err := task.Flush(ctx, offsets)
@@ -204,7 +205,7 @@ func TestSinkAppendsToExistingFile(t *testing.T) {
 	if _, err := a.Flush(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := readFile(t, path), "existing\nfrom b\nfrom a\n"; got != want {
+	if got, want := readFile(t, path), "existing\nfrom a\nfrom b\n"; got != want {
 		t.Errorf("file = %q, want %q", got, want)
 	}
 }

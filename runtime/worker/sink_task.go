@@ -38,8 +38,11 @@ type sinkTask struct {
 
 // newSinkClient builds the task's consumer. Callbacks are bound to t.
 func (t *sinkTask) newClient(opts []kgo.Opt, group string, topics []string, regex bool) (*kgo.Client, error) {
-	fetchMax := int32(min(t.bufferBytes/2, 50<<20))
-	partMax := int32(min(int64(fetchMax), 8<<20))
+	// Fetch sizes count compressed bytes, and records can inflate several
+	// times on decompression: a quarter of the buffer leaves room for that
+	// and for the batch being converted and put.
+	fetchMax := int32(min(t.bufferBytes/4, 50<<20))
+	partMax := int32(min(int64(fetchMax), 1<<20)) // Kafka's max.partition.fetch.bytes
 	opts = append(opts,
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topics...),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -58,11 +59,22 @@ func produce(ctx context.Context, o options, topic string, partitions int32) (in
 		return 0, fmt.Errorf("create topic %s: %w", topic, err)
 	}
 	fmt.Fprintf(os.Stderr, "bench: producing %d records of %d B to %s\n", o.records, o.size, topic)
-	filler := strings.Repeat("x", max(o.size-60, 0))
+	// Values compress like real JSON events do (about 3:1), not like a run
+	// of one letter: fetch sizes count compressed bytes.
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := []string{"search", "page_view", "add_to_cart", "checkout", "return", "ios", "android", "web", "shoes", "bags", "GBP", "EUR"}
+	fill := func(n int) string {
+		var sb strings.Builder
+		for sb.Len() < n {
+			sb.WriteString(words[rng.IntN(len(words))])
+			fmt.Fprintf(&sb, "-%d ", rng.IntN(100000))
+		}
+		return sb.String()[:n]
+	}
 	var total int64
 	errc := make(chan error, 1)
 	for i := range o.records {
-		v := fmt.Sprintf(`{"event_id":"e-%09d","customer_id":"cust-%06d","pad":"%s"}`, i, i%10000, filler)
+		v := fmt.Sprintf(`{"event_id":"e-%09d","customer_id":"cust-%06d","pad":"%s"}`, i, i%10000, fill(max(o.size-60, 0)))
 		total += int64(len(v))
 		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprintf("cust-%06d", i%10000)), Value: []byte(v)}, func(_ *kgo.Record, err error) {
 			if err != nil {
