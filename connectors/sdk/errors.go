@@ -50,6 +50,14 @@ func ParseClass(s string) (Class, error) {
 	return ClassUnknown, fmt.Errorf("unknown error class %q (want retriable, record or fatal)", s)
 }
 
+// ErrTaskReset reports that a task lost state it had not yet made durable,
+// typically because the plugin process behind it crashed and was restarted.
+// Return it (wrapped, classified retriable) from Put, Flush or Poll: the
+// runtime then rewinds a sink task to the last committed offsets and
+// re-opens its partitions, and a source task goes on from its persisted
+// positions, so nothing the lost state held is lost.
+var ErrTaskReset = errors.New("task state was reset")
+
 // Error attaches a Class to a cause.
 type Error struct {
 	Class Class

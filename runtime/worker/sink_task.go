@@ -115,7 +115,12 @@ func (t *sinkTask) onRevoked(ctx context.Context, cl *kgo.Client, m map[string][
 	t.log.Info("partitions revoked", zap.Stringers("partitions", tps))
 	// Flush and commit what is durable before the partitions move on.
 	if err := t.flushCommit(ctx, tps); err != nil {
-		t.fail(err)
+		if !errors.Is(err, errRewind) {
+			t.fail(err)
+		} else {
+			// The new owner starts from the last commit: redelivered, not lost.
+			t.log.Warn("flush failed while partitions were revoked; their uncommitted records will be redelivered", zap.Error(err))
+		}
 	}
 	t.release(ctx, tps)
 }
@@ -166,6 +171,14 @@ func (t *sinkTask) run(ctx context.Context) error {
 			return err
 		}
 		batch, raws = batch[:0], raws[:0]
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			// Everything before the first record of an assignment is done:
+			// that is where a rewind goes back to until something is committed.
+			tp := sdk.TopicPartition{Topic: p.Topic, Partition: p.Partition}
+			if _, ok := t.committed[tp]; !ok && len(p.Records) > 0 {
+				t.committed[tp] = p.Records[0].Offset
+			}
+		})
 		var bytes int64
 		var err error
 		fetches.EachRecord(func(r *kgo.Record) {
@@ -197,6 +210,9 @@ func (t *sinkTask) run(ctx context.Context) error {
 			}
 		}
 		t.hooks.recordsIn(t.id, len(raws), bytes)
+		if err != nil && (errors.Is(err, errRewind) || errors.Is(err, sdk.ErrTaskReset)) && ctx.Err() == nil {
+			err = t.rewind(ctx, err)
+		}
 		t.client.AllowRebalance()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -270,6 +286,9 @@ func (t *sinkTask) putBatch(ctx context.Context, batch []sdk.Record, raws []*kgo
 		t.hooks.batchPut(t.id, len(batch), time.Since(start), err)
 		if err == nil {
 			return nil
+		}
+		if errors.Is(err, sdk.ErrTaskReset) {
+			return err // retrying this batch alone would skip what the reset lost
 		}
 		var berr *sdk.BatchError
 		if !errors.As(err, &berr) {
@@ -364,6 +383,11 @@ func (t *sinkTask) flushCommit(ctx context.Context, tps []sdk.TopicPartition) (e
 	start := time.Now()
 	durable, err := t.task.Flush(ctx, offsets)
 	if err != nil {
+		if classify(err, StageTaskPut) == sdk.ClassRetriable {
+			// As Kafka Connect does when preCommit fails: go back to the
+			// committed offsets and deliver again.
+			return fmt.Errorf("%w: flush: %w", errRewind, err)
+		}
 		return fmt.Errorf("flush: %w", err)
 	}
 	if durable == nil {
@@ -405,6 +429,45 @@ func (t *sinkTask) flushCommit(ctx context.Context, tps []sdk.TopicPartition) (e
 		// written again at worst. Not a reason to fail the task.
 		t.log.Warn("offset commit failed; records since the last commit may be redelivered", zap.Error(cerr))
 	}
+	return nil
+}
+
+// errRewind marks failures after which the task must go back to the last
+// committed offsets: a retriable Flush failure, or a task reset.
+var errRewind = errors.New("rewind to the last committed offsets")
+
+// rewind recovers from errRewind and sdk.ErrTaskReset: it re-opens the
+// assigned partitions (a restarted plugin process has none open) and seeks
+// each to the offset the sink stored, else to the last committed offset, so
+// every record the sink may have lost is delivered again.
+func (t *sinkTask) rewind(ctx context.Context, cause error) error {
+	t.log.Warn("rewinding to the last committed offsets", zap.Error(cause))
+	tps := make([]sdk.TopicPartition, 0, len(t.assigned))
+	for tp := range t.assigned {
+		tps = append(tps, tp)
+	}
+	stored, err := t.task.Open(ctx, tps)
+	if err != nil {
+		return fmt.Errorf("re-open partitions after %v: %w", cause, err)
+	}
+	set := map[string]map[int32]kgo.EpochOffset{}
+	for _, tp := range tps {
+		off, ok := stored[tp]
+		if !ok {
+			off, ok = t.committed[tp]
+		}
+		delete(t.put, tp)
+		if !ok {
+			continue // nothing consumed yet: the position is still right
+		}
+		if set[tp.Topic] == nil {
+			set[tp.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		set[tp.Topic][tp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: off}
+	}
+	t.client.SetOffsets(set)
+	t.unflushed = 0
+	t.lastFlush = time.Now()
 	return nil
 }
 

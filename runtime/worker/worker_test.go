@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
@@ -148,6 +150,11 @@ func produceJSON(t *testing.T, cl *kgo.Client, topic string, n int, value func(i
 
 func newWorker(t *testing.T, bootstrap string, hooks ...worker.Hook) *worker.Worker {
 	t.Helper()
+	return newWorkerOpts(t, bootstrap, worker.WithHooks(hooks...))
+}
+
+func newWorkerOpts(t *testing.T, bootstrap string, opts ...worker.Option) *worker.Worker {
+	t.Helper()
 	props := map[string]string{
 		"bootstrap.servers":              bootstrap,
 		"key.converter":                  "org.apache.kafka.connect.storage.StringConverter",
@@ -155,7 +162,7 @@ func newWorker(t *testing.T, bootstrap string, hooks ...worker.Hook) *worker.Wor
 		"value.converter.schemas.enable": "false",
 	}
 	w, err := worker.New("test-worker", props, store.NewMemoryOffsets(), zap.NewNop(),
-		worker.WithFlushInterval(50*time.Millisecond), worker.WithHooks(hooks...))
+		append([]worker.Option{worker.WithFlushInterval(50 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +173,9 @@ func newWorker(t *testing.T, bootstrap string, hooks ...worker.Hook) *worker.Wor
 func committed(t *testing.T, cl *kgo.Client, group string) map[int32]int64 {
 	t.Helper()
 	resp, err := kadm.NewClient(cl).FetchOffsets(context.Background(), group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return map[int32]int64{} // nothing committed yet
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
