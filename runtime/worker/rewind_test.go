@@ -18,9 +18,9 @@ type crashySink struct {
 	mu      sync.Mutex
 	resetAt map[int]bool // the Put calls that crash
 	puts    int
-	resets     int
-	pending    []sdk.Record
-	durable    []sdk.Record
+	resets  int
+	pending []sdk.Record
+	durable []sdk.Record
 }
 
 func (s *crashySink) plugin() sdk.Plugin {
@@ -62,7 +62,7 @@ func (t crashyTask) Flush(context.Context, sdk.Offsets) (sdk.Offsets, error) {
 	return nil, nil
 }
 func (t crashyTask) Close(context.Context, []sdk.TopicPartition) error { return nil }
-func (t crashyTask) Stop(context.Context) error                       { return nil }
+func (t crashyTask) Stop(context.Context) error                        { return nil }
 
 func TestSinkResetRewindsAndLosesNothing(t *testing.T) {
 	c, cl := newCluster(t, "in")
