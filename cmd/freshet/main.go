@@ -24,6 +24,8 @@ Usage:
         run the embedded demo pipeline (no servers needed)
   freshet connectors COMMAND ...
         manage connectors through a worker's REST API (freshet connectors --help)
+  freshet docs DIR
+        write the connector reference (Markdown) to DIR
   freshet version
         print the version
 
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "connectors":
 		return runConnectors(ctx, args[1:], stdout, stderr)
+	case "docs":
+		return runDocs(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "freshet", version)
 		return 0
