@@ -38,7 +38,13 @@ func (t *sinkTask) Start(ctx context.Context, cfg map[string]string) error {
 		if err != nil {
 			return sdk.Fatal(fmt.Errorf("open file sink output: %w", err))
 		}
-		t.name, t.out, t.sync = c.File, f, true
+		// fsync only regular files: a FIFO or device cannot be synced (EINVAL).
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return sdk.Fatal(fmt.Errorf("stat file sink output: %w", err))
+		}
+		t.name, t.out, t.sync = c.File, f, fi.Mode().IsRegular()
 	}
 	t.buf = make([]byte, 0, sinkBufferSize+64<<10)
 	return nil
@@ -69,12 +75,12 @@ func (t *sinkTask) Put(ctx context.Context, batch []sdk.Record) error {
 		t.buf = append(t.buf, '\n')
 		if len(t.buf) >= sinkBufferSize {
 			if err := t.write(); err != nil {
-				return sdk.Retriable(fmt.Errorf("write %s: %w", t.name, err))
+				return sdk.Retriable(err) // *PathError names the op and file
 			}
 		}
 	}
 	if err := t.write(); err != nil {
-		return sdk.Retriable(fmt.Errorf("write %s: %w", t.name, err))
+		return sdk.Retriable(err) // *PathError names the op and file
 	}
 	return nil
 }
@@ -86,11 +92,11 @@ func (t *sinkTask) Flush(ctx context.Context, offsets sdk.Offsets) (sdk.Offsets,
 		return nil, errors.New("flush file sink: task is not started")
 	}
 	if err := t.write(); err != nil {
-		return nil, sdk.Retriable(fmt.Errorf("write %s: %w", t.name, err))
+		return nil, sdk.Retriable(err) // *PathError names the op and file
 	}
 	if t.sync {
 		if err := t.out.Sync(); err != nil {
-			return nil, sdk.Retriable(fmt.Errorf("sync %s: %w", t.name, err))
+			return nil, sdk.Retriable(err) // *PathError names the op and file
 		}
 	}
 	return offsets, nil

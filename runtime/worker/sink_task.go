@@ -23,7 +23,8 @@ type sinkTask struct {
 	task   sdk.SinkTask
 	client *kgo.Client
 
-	maxPoll     int
+	maxPoll     int     // records per poll, at most
+	avgSize     float64 // moving average of record bytes, sizing polls to the buffer
 	flushEvery  time.Duration
 	bufferBytes int64
 
@@ -33,7 +34,8 @@ type sinkTask struct {
 	committed sdk.Offsets // last offsets committed to the group
 	unflushed int64       // bytes put since the last flush
 	lastFlush time.Time
-	failed    error // a failure inside a group callback, returned by the loop
+	failed    error    // a failure inside a group callback, returned by the loop
+	rewinds   *backoff // consecutive rewinds back off; nil after a clean flush
 }
 
 // newSinkClient builds the task's consumer. Callbacks are bound to t.
@@ -42,7 +44,8 @@ func (t *sinkTask) newClient(opts []kgo.Opt, group string, topics []string, rege
 	// times on decompression: a quarter of the buffer leaves room for that
 	// and for the batch being converted and put.
 	fetchMax := int32(min(t.bufferBytes/4, 50<<20))
-	partMax := int32(min(int64(fetchMax), 1<<20)) // Kafka's max.partition.fetch.bytes
+	// Kafka's max.partition.fetch.bytes, smaller for small buffers.
+	partMax := int32(min(int64(fetchMax), 1<<20, max(t.bufferBytes/32, 64<<10)))
 	opts = append(opts,
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topics...),
@@ -160,7 +163,7 @@ func (t *sinkTask) run(ctx context.Context) error {
 		}
 		wait := max(time.Until(t.lastFlush.Add(t.flushEvery)), time.Millisecond)
 		pctx, cancel := context.WithTimeout(ctx, wait)
-		fetches := t.client.PollRecords(pctx, t.maxPoll)
+		fetches := t.client.PollRecords(pctx, t.pollSize())
 		cancel()
 		if ctx.Err() != nil {
 			t.client.AllowRebalance()
@@ -205,6 +208,9 @@ func (t *sinkTask) run(ctx context.Context) error {
 				}
 			})
 			t.unflushed += bytes
+			if n := len(raws); n > 0 {
+				t.avgSize = 0.8*t.avgSize + 0.2*float64(bytes)/float64(n)
+			}
 			if t.unflushed >= t.bufferBytes || time.Since(t.lastFlush) >= t.flushEvery {
 				err = t.flushCommit(ctx, nil)
 			}
@@ -221,6 +227,15 @@ func (t *sinkTask) run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// pollSize bounds a batch to a quarter of the task buffer (invariant 4): a
+// batch is held twice, as Kafka bytes and as converted records.
+func (t *sinkTask) pollSize() int {
+	if t.avgSize <= 0 {
+		return min(t.maxPoll, 500)
+	}
+	return max(64, min(t.maxPoll, int(float64(t.bufferBytes)/4/t.avgSize)))
 }
 
 func fetchError(f kgo.Fetches) error {
@@ -255,15 +270,15 @@ func (t *sinkTask) toSink(ctx context.Context, r *kgo.Record) (sdk.Record, bool,
 	}
 	var err error
 	if rec.KeySchema, rec.Key, err = t.keyConv.ToConnect(r.Topic, r.Key); err != nil {
-		return rec, false, t.tolerate(ctx, StageKeyConverter, t.keyConvClass, r, fmt.Errorf("convert key: %w", err))
+		return rec, false, t.tolerate(ctx, StageKeyConverter, t.keyConvClass, r, fmt.Errorf("convert key of %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
 	}
 	if rec.ValueSchema, rec.Value, err = t.valueConv.ToConnect(r.Topic, r.Value); err != nil {
-		return rec, false, t.tolerate(ctx, StageValueConverter, t.valueConvClass, r, fmt.Errorf("convert value: %w", err))
+		return rec, false, t.tolerate(ctx, StageValueConverter, t.valueConvClass, r, fmt.Errorf("convert value of %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
 	}
 	if t.chain != nil && t.chain.Len() > 0 {
 		keep, err := t.chain.Apply(&rec)
 		if err != nil {
-			return rec, false, t.tolerate(ctx, StageTransformation, transformClass(err), r, err)
+			return rec, false, t.tolerate(ctx, StageTransformation, transformClass(err), r, fmt.Errorf("transform %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
 		}
 		if !keep {
 			return rec, false, nil
@@ -382,6 +397,9 @@ func (t *sinkTask) flushCommit(ctx context.Context, tps []sdk.TopicPartition) (e
 	}
 	start := time.Now()
 	durable, err := t.task.Flush(ctx, offsets)
+	if err == nil {
+		t.rewinds = nil
+	}
 	if err != nil {
 		if classify(err, StageTaskPut) == sdk.ClassRetriable {
 			// As Kafka Connect does when preCommit fails: go back to the
@@ -441,7 +459,18 @@ var errRewind = errors.New("rewind to the last committed offsets")
 // each to the offset the sink stored, else to the last committed offset, so
 // every record the sink may have lost is delivered again.
 func (t *sinkTask) rewind(ctx context.Context, cause error) error {
-	t.log.Warn("rewinding to the last committed offsets", zap.Error(cause))
+	var delay time.Duration
+	if !errors.Is(cause, sdk.ErrTaskReset) { // a restarted plugin was already backed off
+		if t.rewinds == nil {
+			t.rewinds = newBackoff(t.policy.retryDelayMax)
+		}
+		delay = t.rewinds.delay()
+	}
+	t.log.Warn("rewinding to the last committed offsets", zap.Duration("duration", delay), zap.Error(cause))
+	// A failure that does not clear must not spin: wait before redelivering.
+	if err := sleep(ctx, delay, time.Time{}); err != nil {
+		return nil // stopping
+	}
 	tps := make([]sdk.TopicPartition, 0, len(t.assigned))
 	for tp := range t.assigned {
 		tps = append(tps, tp)

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/plugin/kzap"
 	"go.uber.org/zap"
@@ -153,11 +155,18 @@ func (w *Worker) StopTask(ctx context.Context, id TaskID) {
 		return
 	}
 	r.cancel()
+	// The task gets task.shutdown.graceful.timeout.ms to flush and commit,
+	// plus time to close its client. A task stuck in connector code (a Put
+	// blocked on I/O) is abandoned after that, as Kafka Connect abandons it:
+	// what it did not commit is redelivered later, never lost.
+	wait := time.NewTimer(w.opts.graceful + 5*time.Second)
+	defer wait.Stop()
 	select {
 	case <-r.done:
 	case <-ctx.Done():
-		w.log.Warn("task did not stop in time", zap.Stringer("task", id))
-		<-r.done
+		w.log.Warn("task did not stop before shutdown; abandoning it", zap.Stringer("task", id))
+	case <-wait.C:
+		w.log.Warn("task did not stop within task.shutdown.graceful.timeout.ms; abandoning it", zap.Stringer("task", id), zap.Duration("duration", w.opts.graceful))
 	}
 }
 
@@ -279,6 +288,10 @@ func (w *Worker) sinkLoop(env *taskEnv, task sdk.SinkTask, connCfg, taskCfg map[
 			return fmt.Errorf("kafka consumer: %w", err)
 		}
 		t.client = client
+		if err := checkAuth(ctx, client, env.log); err != nil {
+			client.Close()
+			return err
+		}
 		if env.policy.dlqTopic != "" && env.policy.tolerateAll {
 			if err := w.ensureTopic(ctx, client, env.policy.dlqTopic, env.policy.dlqReplication); err != nil {
 				client.Close()
@@ -316,6 +329,10 @@ func (w *Worker) sourceLoop(env *taskEnv, task sdk.SourceTask, connCfg, taskCfg 
 			return fmt.Errorf("kafka producer: %w", err)
 		}
 		t.client = client
+		if err := checkAuth(ctx, client, env.log); err != nil {
+			client.Close()
+			return err
+		}
 		reader := offsetReader{store: w.offsets, connector: env.id.Connector}
 		if err := startTask(ctx, func() error { return task.Start(ctx, taskCfg, reader) }); err != nil {
 			client.Close()
@@ -343,6 +360,30 @@ func stopTask(stop func(context.Context) error) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return stop(ctx)
+}
+
+// checkAuth fails fast on credentials Kafka refuses: franz-go would retry
+// them forever while the task looks RUNNING. Other errors (a broker that is
+// down) are left to the client's retries.
+func checkAuth(ctx context.Context, cl *kgo.Client, log *zap.Logger) error {
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	err := cl.Ping(pctx)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, kerr.SaslAuthenticationFailed), errors.Is(err, kerr.ClusterAuthorizationFailed),
+		errors.Is(err, kerr.UnsupportedSaslMechanism), errors.Is(err, kerr.IllegalSaslState):
+		return sdk.Fatal(fmt.Errorf("kafka refused the credentials (check security.protocol, sasl.mechanism and sasl.jaas.config): %w", err))
+	}
+	var cert *tls.CertificateVerificationError
+	if errors.As(err, &cert) {
+		return sdk.Fatal(fmt.Errorf("kafka's TLS certificate was not trusted (check ssl.truststore.location): %w", err))
+	}
+	if ctx.Err() == nil {
+		log.Warn("kafka not reachable yet; retrying in the background", zap.Error(err))
+	}
+	return nil
 }
 
 // ensureTopic creates a topic with one partition when it does not exist.
