@@ -28,6 +28,8 @@ const (
 	KeyDLQTopic            = "errors.deadletterqueue.topic.name"
 	KeyDLQReplication      = "errors.deadletterqueue.topic.replication.factor"
 	KeyDLQContextHeaders   = "errors.deadletterqueue.context.headers.enable"
+
+	KeyFreshnessBudget = "freshness.budget.ms"
 )
 
 // CommonDef declares the keys every connector accepts, whatever its plugin.
@@ -50,7 +52,8 @@ func CommonDef() *sdk.ConfigDef {
 		Bool(KeyErrorsLogMessages, false, "Include the record's coordinates (and for sources its content) in error logs.", sdk.InGroup("Error Handling")).
 		String(KeyDLQTopic, "", "Topic to send records that failed in conversion, transformation or put. Empty disables the dead-letter queue.", sdk.InGroup("Error Handling")).
 		Int(KeyDLQReplication, 3, "Replication factor used to create the dead letter queue topic when it doesn't already exist.", sdk.InGroup("Error Handling"), sdk.Check(sdk.AtLeast(-1))).
-		Bool(KeyDLQContextHeaders, false, "Add __connect.errors.* headers with the error context to dead-letter records.", sdk.InGroup("Error Handling"))
+		Bool(KeyDLQContextHeaders, false, "Add __connect.errors.* headers with the error context to dead-letter records.", sdk.InGroup("Error Handling")).
+		Long(KeyFreshnessBudget, int64(0), "Freshness budget in milliseconds: how long a record may take from its Kafka timestamp to the sink. The status endpoint says whether the connector keeps within it. 0 means no budget.", sdk.InGroup("Freshness"), sdk.Check(sdk.AtLeast(0)))
 }
 
 var controlChars = regexp.MustCompile(`[\x00-\x1f\x7f]`)

@@ -28,14 +28,16 @@ type sinkTask struct {
 	flushEvery  time.Duration
 	bufferBytes int64
 
-	assigned  map[sdk.TopicPartition]bool
-	stored    sdk.Offsets // offsets the sink itself stored, from Open
-	put       sdk.Offsets // next offset after the last record handled, per partition
-	committed sdk.Offsets // last offsets committed to the group
-	unflushed int64       // bytes put since the last flush
-	lastFlush time.Time
-	failed    error    // a failure inside a group callback, returned by the loop
-	rewinds   *backoff // consecutive rewinds back off; nil after a clean flush
+	assigned      map[sdk.TopicPartition]bool
+	stored        sdk.Offsets // offsets the sink itself stored, from Open
+	put           sdk.Offsets // next offset after the last record handled, per partition
+	committed     sdk.Offsets // last offsets committed to the group
+	unflushed     int64       // bytes put since the last flush
+	lastFlush     time.Time
+	wantDelivered bool        // a hook implements HookDelivered
+	ts            []time.Time // Kafka timestamps of the records a Put accepted, reused
+	failed        error       // a failure inside a group callback, returned by the loop
+	rewinds       *backoff    // consecutive rewinds back off; nil after a clean flush
 }
 
 // newSinkClient builds the task's consumer. Callbacks are bound to t.
@@ -81,6 +83,7 @@ func toTPs(m map[string][]int32) []sdk.TopicPartition {
 func (t *sinkTask) onAssigned(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 	tps := toTPs(m)
 	t.log.Info("partitions assigned", zap.Stringers("partitions", tps))
+	t.hooks.partitionsAssigned(t.id, tps)
 	stored, err := t.task.Open(ctx, tps)
 	if err != nil {
 		t.fail(fmt.Errorf("open partitions: %w", err))
@@ -126,12 +129,14 @@ func (t *sinkTask) onRevoked(ctx context.Context, cl *kgo.Client, m map[string][
 		}
 	}
 	t.release(ctx, tps)
+	t.hooks.partitionsRevoked(t.id, tps, false)
 }
 
 func (t *sinkTask) onLost(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 	tps := toTPs(m)
 	t.log.Warn("partitions lost; uncommitted records will be redelivered to their new owner", zap.Stringers("partitions", tps))
 	t.release(ctx, tps)
+	t.hooks.partitionsRevoked(t.id, tps, true)
 }
 
 func (t *sinkTask) release(ctx context.Context, tps []sdk.TopicPartition) {
@@ -173,6 +178,7 @@ func (t *sinkTask) run(ctx context.Context) error {
 			t.client.AllowRebalance()
 			return err
 		}
+		t.reportFetched(fetches)
 		batch, raws = batch[:0], raws[:0]
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 			// Everything before the first record of an assignment is done:
@@ -238,6 +244,38 @@ func (t *sinkTask) pollSize() int {
 	return max(64, min(t.maxPoll, int(float64(t.bufferBytes)/4/t.avgSize)))
 }
 
+// reportFetched tells hooks what each partition of a poll returned.
+func (t *sinkTask) reportFetched(f kgo.Fetches) {
+	f.EachPartition(func(p kgo.FetchTopicPartition) {
+		n := len(p.Records)
+		if n == 0 {
+			return
+		}
+		var bytes int64
+		for _, r := range p.Records {
+			bytes += int64(len(r.Key) + len(r.Value))
+		}
+		t.hooks.fetched(t.id, p.Topic, p.Partition, n, bytes, p.HighWatermark, p.Records[n-1].Offset+1)
+	})
+}
+
+// delivered tells hooks the Kafka timestamps of the records Put accepted:
+// raws less those failed names.
+func (t *sinkTask) delivered(raws []*kgo.Record, failed map[int]error, at time.Time) {
+	if !t.wantDelivered {
+		return
+	}
+	t.ts = t.ts[:0]
+	for i, r := range raws {
+		if _, ok := failed[i]; !ok {
+			t.ts = append(t.ts, r.Timestamp)
+		}
+	}
+	if len(t.ts) > 0 {
+		t.hooks.delivered(t.id, t.ts, at)
+	}
+}
+
 func fetchError(f kgo.Fetches) error {
 	var errs []error
 	f.EachError(func(topic string, p int32, err error) {
@@ -298,15 +336,20 @@ func (t *sinkTask) putBatch(ctx context.Context, batch []sdk.Record, raws []*kgo
 		attempt++
 		start := time.Now()
 		err := t.callPut(ctx, batch)
-		t.hooks.batchPut(t.id, len(batch), time.Since(start), err)
+		end := time.Now()
+		t.hooks.batchPut(t.id, len(batch), end.Sub(start), err)
 		if err == nil {
+			t.delivered(raws, nil, end)
 			return nil
 		}
 		if errors.Is(err, sdk.ErrTaskReset) {
 			return err // retrying this batch alone would skip what the reset lost
 		}
 		var berr *sdk.BatchError
-		if !errors.As(err, &berr) {
+		if errors.As(err, &berr) {
+			t.delivered(raws, berr.Failed, end) // the records not named in Failed are written
+		}
+		if berr == nil {
 			if classify(err, StageTaskPut) != sdk.ClassRetriable || ctx.Err() != nil {
 				return fmt.Errorf("put %d records: %w", len(batch), err)
 			}
@@ -344,6 +387,7 @@ func (t *sinkTask) putBatch(ctx context.Context, batch []sdk.Record, raws []*kgo
 		if err := sleep(ctx, bo.delay(), deadline); err != nil {
 			return err
 		}
+		t.hooks.retry(t.id, StageTaskPut, attempt)
 	}
 }
 
@@ -397,6 +441,7 @@ func (t *sinkTask) flushCommit(ctx context.Context, tps []sdk.TopicPartition) (e
 	}
 	start := time.Now()
 	durable, err := t.task.Flush(ctx, offsets)
+	t.hooks.flushed(t.id, time.Since(start), err)
 	if err == nil {
 		t.rewinds = nil
 	}

@@ -63,6 +63,7 @@ func (t *sourceTask) failure() error {
 func (t *sourceTask) run(ctx context.Context) error {
 	lastFlush := time.Now()
 	bo := newBackoff(t.policy.retryDelayMax)
+	attempt := 0 // retries of the current poll
 	for {
 		if err := t.failure(); err != nil {
 			return err
@@ -79,9 +80,11 @@ func (t *sourceTask) run(ctx context.Context) error {
 			if err := sleep(ctx, bo.delay(), time.Time{}); err != nil {
 				return nil
 			}
+			attempt++
+			t.hooks.retry(t.id, StageTaskPoll, attempt)
 			continue
 		}
-		bo = newBackoff(t.policy.retryDelayMax)
+		bo, attempt = newBackoff(t.policy.retryDelayMax), 0
 		var bytes int64
 		for i := range recs {
 			n, err := t.send(ctx, &recs[i])
@@ -101,7 +104,18 @@ func (t *sourceTask) run(ctx context.Context) error {
 	}
 }
 
-func (t *sourceTask) poll(ctx context.Context) (recs []sdk.Record, err error) {
+// poll calls the task's Poll and tells hooks how it went (not when the task
+// is stopping: a canceled Poll is not a failure).
+func (t *sourceTask) poll(ctx context.Context) ([]sdk.Record, error) {
+	start := time.Now()
+	recs, err := t.callPoll(ctx)
+	if ctx.Err() == nil {
+		t.hooks.polled(t.id, len(recs), time.Since(start), err)
+	}
+	return recs, err
+}
+
+func (t *sourceTask) callPoll(ctx context.Context) (recs []sdk.Record, err error) {
 	defer recoverPanic(&err, "poll")
 	return t.task.Poll(ctx)
 }

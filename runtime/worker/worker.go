@@ -74,6 +74,7 @@ type taskEnv struct {
 	keyConvClass, valueConvClass string
 	sinkClass                    string
 	chain                        *transform.Chain
+	freshnessBudget              time.Duration // freshness.budget.ms
 }
 
 // New returns a worker. props are the worker properties (Kafka client keys,
@@ -131,6 +132,7 @@ func (w *Worker) StartTask(ctx context.Context, id TaskID, p sdk.Plugin, connCfg
 
 func (w *Worker) runTask(ctx context.Context, r *running, env *taskEnv, loop func(context.Context) error) {
 	defer close(r.done)
+	env.hooks.taskStarted(env.id, env.freshnessBudget)
 	err := func() (err error) {
 		defer recoverPanic(&err, "task")
 		return loop(ctx)
@@ -203,6 +205,7 @@ func (w *Worker) newEnv(id TaskID, p sdk.Plugin, cfg map[string]string, log *zap
 	env := &taskEnv{
 		id: id, workerID: w.id, version: p.Version, log: log,
 		policy: parseErrorPolicy(vals), hooks: w.opts.hooks, sinkClass: sinkTaskClass,
+		freshnessBudget: vals.Millis(KeyFreshnessBudget),
 	}
 	if p.Kind == sdk.KindSource {
 		env.sinkClass = sourceTaskClass
@@ -274,7 +277,7 @@ func (w *Worker) sinkLoop(env *taskEnv, task sdk.SinkTask, connCfg, taskCfg map[
 	}
 	opts = append(opts, kgo.ClientID(fmt.Sprintf("connector-consumer-%s", env.id)), w.clientLog(env))
 	t := &sinkTask{
-		taskEnv: env, task: task,
+		taskEnv: env, task: task, wantDelivered: env.hooks.wantDelivered(),
 		maxPoll: w.opts.maxPollRecords, flushEvery: w.opts.flushInterval, bufferBytes: w.opts.bufferBytes,
 		assigned: map[sdk.TopicPartition]bool{}, stored: sdk.Offsets{}, put: sdk.Offsets{}, committed: sdk.Offsets{},
 	}
