@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/freshet
 DEMO_FOR ?= 30s
-SERVICES ?= kafka postgres redis prometheus
+SERVICES ?= kafka connect postgres redis prometheus
 SERVICES_DIR ?= /tmp/freshet-services
 export FRESHET_SERVICES_DIR := $(SERVICES_DIR)
 

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/freshet-dev/freshet/runtime/rest"
 	"github.com/freshet-dev/freshet/runtime/worker"
 )
 
@@ -58,7 +59,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer logFile.Close()
 	// Details go to the log file; warnings and errors to the terminal too.
-	log := newLogger(io.MultiWriter(logFile), true, zapcore.InfoLevel)
+	levels := rest.NewLevels(zapcore.InfoLevel)
+	log := newLogger(logFile, true, levels)
 
 	brokers := *bootstrap
 	if brokers == "" {
@@ -82,7 +84,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
 		"value.converter.schemas.enable": "false",
 	}
-	s, err := startStandalone(ctx, props, log, stats)
+	s, err := startStandalone(ctx, props, log, levels, stats)
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1

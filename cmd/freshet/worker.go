@@ -6,13 +6,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/freshet-dev/freshet/runtime/config"
 	"github.com/freshet-dev/freshet/runtime/herder"
+	"github.com/freshet-dev/freshet/runtime/kafka"
+	"github.com/freshet-dev/freshet/runtime/metrics"
 	"github.com/freshet-dev/freshet/runtime/rest"
 	"github.com/freshet-dev/freshet/runtime/store"
 	"github.com/freshet-dev/freshet/runtime/worker"
@@ -42,10 +47,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		conns = append(conns, c)
 	}
-	log := newLogger(stderr, false, zapcore.InfoLevel)
+	levels := rest.NewLevels(zapcore.InfoLevel)
+	log := newLogger(stderr, false, levels)
 	defer func() { _ = log.Sync() }()
 
-	s, err := startStandalone(ctx, props, log)
+	s, err := startStandalone(ctx, props, log, levels)
 	if err != nil {
 		fmt.Fprintf(stderr, "freshet worker: %v\n", err)
 		return 1
@@ -68,16 +74,20 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return code
 }
 
-// standalone is one worker process: stores, worker, herder and REST API.
+// standalone is one worker process: stores, worker, herder, metrics and
+// the REST API.
 type standalone struct {
-	log    *zap.Logger
-	cfg    config.Worker
-	worker *worker.Worker
-	herder *herder.Herder
-	rest   *rest.Server
+	log     *zap.Logger
+	cfg     config.Worker
+	worker  *worker.Worker
+	herder  *herder.Herder
+	metrics *metrics.Collector
+	rest    *rest.Server
+	admin   *kgo.Client
+	started atomic.Bool
 }
 
-func startStandalone(ctx context.Context, props map[string]string, log *zap.Logger, hooks ...worker.Hook) (*standalone, error) {
+func startStandalone(ctx context.Context, props map[string]string, log *zap.Logger, levels *rest.Levels, hooks ...worker.Hook) (*standalone, error) {
 	cfg, err := config.ParseWorker(props)
 	if err != nil {
 		return nil, fmt.Errorf("invalid worker config:\n%w", err)
@@ -97,10 +107,20 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 	if err != nil {
 		return nil, err
 	}
+	adminOpts, err := kafka.ClientOpts(kafka.Scoped(props, kafka.AdminPrefix))
+	if err != nil {
+		return nil, fmt.Errorf("admin client config: %w", err)
+	}
 	s := &standalone{log: log, cfg: cfg}
+	if s.admin, err = kgo.NewClient(adminOpts...); err != nil {
+		return nil, fmt.Errorf("kafka admin client: %w", err)
+	}
+	if s.metrics, err = metrics.New(); err != nil {
+		return nil, err
+	}
 	id := workerID(cfg.Listeners[0])
 	var h *herder.Herder
-	hooks = append(hooks, taskStateHook(func(tid worker.TaskID, st worker.State, err error) { h.OnTaskState(tid, st, err) }))
+	hooks = append(hooks, s.metrics, herderHooks{&h})
 	s.worker, err = worker.New(id, props, offsets, log,
 		worker.WithHooks(hooks...),
 		worker.WithFlushInterval(cfg.OffsetFlushInterval),
@@ -111,35 +131,96 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 		return nil, err
 	}
 	h = herder.New(id, configs, reg, s.worker, cfg.Resolver, log.Named("herder"))
+	h.UseOffsets(offsets, herder.NewKafkaGroupOffsets(kadm.NewClient(s.admin)))
 	s.herder = h
-	s.rest, err = rest.New(h, reg, log.Named("rest"), rest.WithVersion(version), rest.WithWorkerID(id))
-	if err != nil {
+
+	opts := []rest.Option{
+		rest.WithVersion(version), rest.WithWorkerID(id), rest.WithLoggers(levels),
+		rest.WithTopicTracking(cfg.TopicTrackingEnable, cfg.TopicTrackingReset),
+		rest.WithFreshness(func(name string) (any, bool) { return s.metrics.Freshness(name) }),
+		rest.WithRoute("GET", "/metrics", rest.RoleNone, s.metrics.Handler()),
+		rest.WithRoute("GET", "/readyz", rest.RoleNone, metrics.ReadyHandler(s)),
+		rest.WithRoute("GET", "/livez", rest.RoleNone, metrics.LiveHandler(s, 0)),
+	}
+	if cfg.PprofEnable {
+		pp := metrics.PprofHandler()
+		opts = append(opts, rest.WithRoute("GET", "/debug/pprof/", rest.RoleAdmin, pp), rest.WithRoute("GET", "/debug/pprof/{profile}", rest.RoleAdmin, pp))
+	}
+	if cfg.RESTAuthFile != "" {
+		opts = append(opts, rest.WithAuth(cfg.RESTAuthFile))
+	}
+	if cfg.RESTTLSCert != "" {
+		opts = append(opts, rest.WithTLS(cfg.RESTTLSCert, cfg.RESTTLSKey))
+	}
+	if s.rest, err = rest.New(h, reg, log.Named("rest"), opts...); err != nil {
+		s.admin.Close()
 		return nil, err
 	}
 	if err := s.rest.Start(cfg.Listeners); err != nil {
+		s.admin.Close()
 		return nil, fmt.Errorf("REST listener %s: %w (set listeners= to a free address)", cfg.Listeners[0], err)
 	}
 	if err := h.Start(ctx); err != nil {
-		_ = s.rest.Shutdown(ctx)
+		s.shutdown(ctx)
 		return nil, err
 	}
+	s.started.Store(true)
 	return s, nil
 }
 
+// Started, Check and Ready make the worker a metrics.Probe for /readyz and
+// /livez.
+func (s *standalone) Started() bool { return s.started.Load() }
+
+// Check answers when the herder answers.
+func (s *standalone) Check(ctx context.Context) error {
+	_, err := s.herder.Connectors(ctx)
+	return err
+}
+
+// Ready reports whether every task of every started connector is running.
+func (s *standalone) Ready() error {
+	if !s.Started() {
+		return errors.New("worker is starting")
+	}
+	names, err := s.herder.Connectors(context.Background())
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		st, err := s.herder.Status(n)
+		if err != nil {
+			continue
+		}
+		for _, t := range st.Tasks {
+			if t.State == worker.StateUnassigned || t.State == worker.StateRestarting {
+				return fmt.Errorf("task %s-%d is %s", n, t.ID, t.State)
+			}
+		}
+	}
+	return nil
+}
+
 // shutdown stops in order: REST first (no new writes), then connectors and
-// tasks (each flushes and commits), then the stores.
+// tasks (each flushes and commits), then the clients.
 func (s *standalone) shutdown(ctx context.Context) {
-	err := s.rest.Shutdown(ctx)
-	s.herder.Shutdown(ctx)
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if err := s.rest.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		s.log.Warn("REST shutdown", zap.Error(err))
 	}
+	s.herder.Shutdown(ctx)
+	s.admin.Close()
 	s.log.Info("worker stopped")
 }
 
-type taskStateHook func(worker.TaskID, worker.State, error)
+// herderHooks forwards the worker's task states and active topics to the
+// herder, which exists only after the worker.
+type herderHooks struct{ h **herder.Herder }
 
-func (f taskStateHook) OnTaskState(id worker.TaskID, s worker.State, err error) { f(id, s, err) }
+func (f herderHooks) OnTaskState(id worker.TaskID, st worker.State, err error) {
+	(*f.h).OnTaskState(id, st, err)
+}
+
+func (f herderHooks) OnTopicActive(id worker.TaskID, topic string) { (*f.h).OnTopicActive(id, topic) }
 
 // workerID is host:port of the REST listener, as Kafka Connect names workers.
 func workerID(url string) string {
@@ -151,8 +232,9 @@ func workerID(url string) string {
 	return url
 }
 
-// newLogger returns JSON logs for production, or console logs for people.
-func newLogger(w io.Writer, console bool, level zapcore.Level) *zap.Logger {
+// newLogger returns JSON logs for production, or console logs for people,
+// with levels per logger that /admin/loggers can change.
+func newLogger(w io.Writer, console bool, levels *rest.Levels) *zap.Logger {
 	ecfg := zap.NewProductionEncoderConfig()
 	ecfg.TimeKey = "ts"
 	ecfg.EncodeTime = zapcore.ISO8601TimeEncoder
@@ -162,5 +244,5 @@ func newLogger(w io.Writer, console bool, level zapcore.Level) *zap.Logger {
 		ecfg.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05")
 		enc = zapcore.NewConsoleEncoder(ecfg)
 	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level))
+	return zap.New(levels.Core(zapcore.NewCore(enc, zapcore.AddSync(w), zapcore.DebugLevel)))
 }

@@ -61,6 +61,10 @@ const (
 	KeyTaskBufferBytes   = "freshet.task.buffer.bytes"
 	KeyConfigStorageFile = "freshet.config.storage.file"
 	KeyDataDir           = "freshet.data.dir"
+	KeyRESTAuthFile      = "freshet.rest.auth.file"
+	KeyRESTTLSCert       = "freshet.rest.tls.cert.file"
+	KeyRESTTLSKey        = "freshet.rest.tls.key.file"
+	KeyPprofEnable       = "freshet.pprof.enable"
 )
 
 // Defaults that differ from Kafka Connect's, or that Kafka Connect lacks.
@@ -134,7 +138,11 @@ func WorkerDef() *sdk.ConfigDef {
 		String(KeyExactlyOnceSourceSupport, "disabled", "Distributed mode: exactly-once source support: disabled, preparing or enabled.", in(groupDistributed), low, sdk.Check(sdk.OneOf("disabled", "preparing", "enabled"))).
 		Long(KeyTaskBufferBytes, DefaultTaskBufferBytes, "Bytes of records a task may hold before fetching pauses.", in(groupFreshet), sdk.Check(sdk.AtLeast(1))).
 		String(KeyConfigStorageFile, "", "Standalone mode: the file of connector configs and target states. Empty: connect.configs beside offset.storage.file.filename (named after it), else in freshet.data.dir.", in(groupFreshet)).
-		String(KeyDataDir, "", "Directory for Freshet's local state. Empty: whatever needs one decides (the demo uses a temporary directory).", in(groupFreshet))
+		String(KeyDataDir, "", "Directory for Freshet's local state. Empty: whatever needs one decides (the demo uses a temporary directory).", in(groupFreshet)).
+		String(KeyRESTAuthFile, "", "File of REST credentials (token or basic, each with a role: viewer, operator, admin; make one line with `freshet connectors hash-secret`). Empty: no authentication, so keep the listener on loopback.", in(groupFreshet)).
+		String(KeyRESTTLSCert, "", "PEM certificate that https:// listeners serve.", in(groupFreshet)).
+		String(KeyRESTTLSKey, "", "PEM private key of freshet.rest.tls.cert.file.", in(groupFreshet)).
+		Bool(KeyPprofEnable, false, "Serve Go's pprof profiles at /debug/pprof/ (admin role).", in(groupFreshet))
 }
 
 // Worker is a parsed worker config. Durations come from the *.ms keys.
@@ -184,6 +192,10 @@ type Worker struct {
 	TaskBufferBytes   int64
 	ConfigStorageFile string // derived when the key is unset; see WorkerDef
 	DataDir           string
+	RESTAuthFile      string
+	RESTTLSCert       string
+	RESTTLSKey        string
+	PprofEnable       bool
 
 	// Resolver resolves config-provider references with the providers
 	// declared in config.providers.
@@ -252,6 +264,10 @@ func ParseWorker(props map[string]string) (Worker, error) {
 		TaskBufferBytes:   v.Long(KeyTaskBufferBytes),
 		ConfigStorageFile: v.String(KeyConfigStorageFile),
 		DataDir:           v.String(KeyDataDir),
+		RESTAuthFile:      v.String(KeyRESTAuthFile),
+		RESTTLSCert:       v.String(KeyRESTTLSCert),
+		RESTTLSKey:        v.String(KeyRESTTLSKey),
+		PprofEnable:       v.Bool(KeyPprofEnable),
 
 		Resolver: res,
 		Props:    maps.Clone(props),

@@ -43,6 +43,8 @@ type Herder struct {
 	mu       sync.Mutex
 	statuses map[string]*connStatus
 	live     map[string]sdk.Connector // started connector instances
+
+	ext extensions // offsets and topic tracking (extensions.go)
 }
 
 type connStatus struct {
@@ -161,6 +163,7 @@ func (h *Herder) Validate(ctx context.Context, cfg map[string]string) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, kindRules(p.Kind, cfg)...)
 	if v, ok := p.New().(sdk.Validator); ok {
 		resolved, rerr := h.resolve.Resolve(cfg)
 		if rerr != nil {
@@ -233,6 +236,7 @@ func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 	h.mu.Lock()
 	delete(h.statuses, name)
 	h.mu.Unlock()
+	h.forgetTopics(name)
 	h.log.Info("connector deleted", zap.String("connector", name))
 	return nil
 }

@@ -140,21 +140,20 @@ type Freshness struct {
 // budget_ms and within_budget are left out when there is no budget.
 func (f Freshness) MarshalJSON() ([]byte, error) {
 	type view struct {
-		P50          int64   `json:"p50_ms"`
-		P99          int64   `json:"p99_ms"`
-		Budget       *int64  `json:"budget_ms,omitempty"`
-		WithinBudget *bool   `json:"within_budget,omitempty"`
-		WithinRatio  float64 `json:"within_budget_ratio"`
-		Records      uint64  `json:"window_records"`
-		NewestAge    int64   `json:"newest_record_age_ms"`
+		P50          int64    `json:"p50_ms"`
+		P99          int64    `json:"p99_ms"`
+		Budget       *int64   `json:"budget_ms,omitempty"`
+		WithinBudget *bool    `json:"within_budget,omitempty"`
+		WithinRatio  *float64 `json:"within_budget_ratio,omitempty"`
+		Records      uint64   `json:"window_records"`
+		NewestAge    int64    `json:"newest_record_age_ms"`
 	}
 	v := view{
 		P50: ms(f.P50), P99: ms(f.P99), Records: f.Records, NewestAge: ms(f.NewestAge),
-		WithinRatio: math.Round(f.WithinRatio*1e4) / 1e4,
 	}
 	if f.Budget > 0 {
-		b, w := ms(f.Budget), f.WithinBudget
-		v.Budget, v.WithinBudget = &b, &w
+		b, w, r := ms(f.Budget), f.WithinBudget, math.Round(f.WithinRatio*1e4)/1e4
+		v.Budget, v.WithinBudget, v.WithinRatio = &b, &w, &r
 	}
 	return json.Marshal(v)
 }

@@ -23,6 +23,13 @@ var (
 	_ worker.HookCommitted    = (*Collector)(nil)
 	_ worker.HookRecordFailed = (*Collector)(nil)
 	_ worker.HookDeadLettered = (*Collector)(nil)
+	_ worker.HookTaskStarted  = (*Collector)(nil)
+	_ worker.HookDelivered    = (*Collector)(nil)
+	_ worker.HookFetched      = (*Collector)(nil)
+	_ worker.HookPartitions   = (*Collector)(nil)
+	_ worker.HookFlushed      = (*Collector)(nil)
+	_ worker.HookPolled       = (*Collector)(nil)
+	_ worker.HookRetry        = (*Collector)(nil)
 )
 
 // OnTaskState implements worker.HookTaskState: freshet_task_state is 1 for

@@ -90,7 +90,21 @@ type HookRetry interface {
 	OnRetry(id TaskID, stage string, attempt int)
 }
 
+// HookTopicActive is told the first time a task reads from or writes to a
+// topic (GET /connectors/{name}/topics).
+type HookTopicActive interface {
+	OnTopicActive(id TaskID, topic string)
+}
+
 type hooks []Hook
+
+func (hs hooks) topicActive(id TaskID, topic string) {
+	for _, h := range hs {
+		if h, ok := h.(HookTopicActive); ok {
+			h.OnTopicActive(id, topic)
+		}
+	}
+}
 
 func (hs hooks) taskState(id TaskID, s State, err error) {
 	for _, h := range hs {

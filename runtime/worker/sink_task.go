@@ -29,10 +29,11 @@ type sinkTask struct {
 	bufferBytes int64
 
 	assigned      map[sdk.TopicPartition]bool
-	stored        sdk.Offsets // offsets the sink itself stored, from Open
-	put           sdk.Offsets // next offset after the last record handled, per partition
-	committed     sdk.Offsets // last offsets committed to the group
-	unflushed     int64       // bytes put since the last flush
+	topics        map[string]bool // topics reported active
+	stored        sdk.Offsets     // offsets the sink itself stored, from Open
+	put           sdk.Offsets     // next offset after the last record handled, per partition
+	committed     sdk.Offsets     // last offsets committed to the group
+	unflushed     int64           // bytes put since the last flush
 	lastFlush     time.Time
 	wantDelivered bool        // a hook implements HookDelivered
 	ts            []time.Time // Kafka timestamps of the records a Put accepted, reused
@@ -256,6 +257,10 @@ func (t *sinkTask) reportFetched(f kgo.Fetches) {
 			bytes += int64(len(r.Key) + len(r.Value))
 		}
 		t.hooks.fetched(t.id, p.Topic, p.Partition, n, bytes, p.HighWatermark, p.Records[n-1].Offset+1)
+		if !t.topics[p.Topic] {
+			t.topics[p.Topic] = true
+			t.hooks.topicActive(t.id, p.Topic)
+		}
 	})
 }
 

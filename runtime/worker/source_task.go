@@ -31,6 +31,7 @@ type sourceTask struct {
 	offsets    OffsetStore
 	pos        *positions
 	flushEvery time.Duration
+	topics     map[string]bool // topics reported active; the task goroutine's
 
 	mu     sync.Mutex // guards failed; produce callbacks set it
 	failed error
@@ -155,6 +156,10 @@ func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 		return 0, nil
 	}
 	kr := &kgo.Record{Topic: r.Topic, Key: key, Value: value, Timestamp: r.Timestamp}
+	if !t.topics[r.Topic] {
+		t.topics[r.Topic] = true
+		t.hooks.topicActive(t.id, r.Topic)
+	}
 	for _, h := range r.Headers {
 		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 	}

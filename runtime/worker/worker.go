@@ -279,7 +279,7 @@ func (w *Worker) sinkLoop(env *taskEnv, task sdk.SinkTask, connCfg, taskCfg map[
 	t := &sinkTask{
 		taskEnv: env, task: task, wantDelivered: env.hooks.wantDelivered(),
 		maxPoll: w.opts.maxPollRecords, flushEvery: w.opts.flushInterval, bufferBytes: w.opts.bufferBytes,
-		assigned: map[sdk.TopicPartition]bool{}, stored: sdk.Offsets{}, put: sdk.Offsets{}, committed: sdk.Offsets{},
+		assigned: map[sdk.TopicPartition]bool{}, topics: map[string]bool{}, stored: sdk.Offsets{}, put: sdk.Offsets{}, committed: sdk.Offsets{},
 	}
 	return func(ctx context.Context) error {
 		if err := startTask(ctx, func() error { return task.Start(ctx, taskCfg) }); err != nil {
@@ -325,7 +325,7 @@ func (w *Worker) sourceLoop(env *taskEnv, task sdk.SourceTask, connCfg, taskCfg 
 		kgo.AllowAutoTopicCreation(),
 		w.clientLog(env),
 	)
-	t := &sourceTask{taskEnv: env, task: task, offsets: w.offsets, pos: newPositions(), flushEvery: w.opts.flushInterval}
+	t := &sourceTask{taskEnv: env, task: task, offsets: w.offsets, pos: newPositions(), flushEvery: w.opts.flushInterval, topics: map[string]bool{}}
 	return func(ctx context.Context) error {
 		client, err := kgo.NewClient(opts...)
 		if err != nil {

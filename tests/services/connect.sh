@@ -20,7 +20,7 @@ write_configs() {
   # Standalone keeps connectors created over REST in memory; offsets go to a file that is
   # wiped on every start, so each run begins from the same empty worker.
   cat >"$DIR/worker.properties" <<EOF
-bootstrap.servers=127.0.0.1:9092
+bootstrap.servers=127.0.0.1:${FRESHET_KAFKA_PORT:-9092}
 listeners=http://127.0.0.1:$PORT
 rest.advertised.host.name=127.0.0.1
 rest.advertised.port=$PORT
@@ -53,8 +53,8 @@ up() {
     say "connect: already running (pid $(cat "$PIDFILE"))"
   else
     port_open "$PORT" && die "127.0.0.1:$PORT is taken by a process that is not ours ($PIDFILE)"
-    # Kafka first (under its own lock, as up.sh takes it); it also builds the shared lib dir.
-    "$SERVICES_HOME/up.sh" kafka >/dev/null
+    # Kafka first, under its own lock as up.sh takes it; a running broker is used as it is.
+    "$SERVICES_HOME/kafka.sh" status || "$SERVICES_HOME/up.sh" kafka >/dev/null
     local lib
     lib=$("$SERVICES_HOME/kafka.sh" lib)
     [[ -f $(echo "$lib"/connect-runtime-*.jar) ]] || die "no connect-runtime jar in $lib (see kafka/pom.xml)"
