@@ -24,6 +24,8 @@ Usage:
         run the embedded demo pipeline (no servers needed)
   freshet connectors COMMAND ...
         manage connectors through a worker's REST API (freshet connectors --help)
+  freshet dlq COMMAND ...
+        list, inspect, replay and skip dead letters (freshet dlq --help)
   freshet docs DIR
         write the connector reference (Markdown) to DIR
   freshet version
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "connectors":
 		return runConnectors(ctx, args[1:], stdout, stderr)
+	case "dlq":
+		return runDLQ(ctx, args[1:], stdout, stderr)
 	case "docs":
 		return runDocs(args[1:], stdout, stderr)
 	case "version", "--version":

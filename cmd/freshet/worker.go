@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/freshet-dev/freshet/dlq"
 	"github.com/freshet-dev/freshet/runtime/config"
 	"github.com/freshet-dev/freshet/runtime/herder"
 	"github.com/freshet-dev/freshet/runtime/kafka"
@@ -84,6 +86,7 @@ type standalone struct {
 	metrics *metrics.Collector
 	rest    *rest.Server
 	admin   *kgo.Client
+	drainer *dlq.Drainer
 	started atomic.Bool
 }
 
@@ -134,6 +137,17 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 	h.UseOffsets(offsets, herder.NewKafkaGroupOffsets(kadm.NewClient(s.admin)))
 	s.herder = h
 
+	clientOpts, err := kafka.ClientOpts(kafka.Scoped(props, kafka.ProducerPrefix))
+	if err != nil {
+		s.admin.Close()
+		return nil, fmt.Errorf("dead-letter client config: %w", err)
+	}
+	s.drainer, err = dlq.New(clientOpts, dlq.WithConnectors(connectorConfigs(h)), dlq.WithSinkReplayer(s.worker),
+		dlq.WithWorkerID(id), dlq.WithLogger(log.Named("dlq")))
+	if err != nil {
+		s.admin.Close()
+		return nil, err
+	}
 	opts := []rest.Option{
 		rest.WithVersion(version), rest.WithWorkerID(id), rest.WithLoggers(levels),
 		rest.WithTopicTracking(cfg.TopicTrackingEnable, cfg.TopicTrackingReset),
@@ -141,6 +155,15 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 		rest.WithRoute("GET", "/metrics", rest.RoleNone, s.metrics.Handler()),
 		rest.WithRoute("GET", "/readyz", rest.RoleNone, metrics.ReadyHandler(s)),
 		rest.WithRoute("GET", "/livez", rest.RoleNone, metrics.LiveHandler(s, 0)),
+	}
+	dh := dlq.NewHandler(s.drainer)
+	for _, p := range dlq.Patterns() {
+		method, path, _ := strings.Cut(p, " ")
+		role := rest.RoleViewer
+		if method != "GET" {
+			role = rest.RoleOperator
+		}
+		opts = append(opts, rest.WithRoute(method, path, role, dh))
 	}
 	if cfg.PprofEnable {
 		pp := metrics.PprofHandler()
@@ -208,8 +231,26 @@ func (s *standalone) shutdown(ctx context.Context) {
 		s.log.Warn("REST shutdown", zap.Error(err))
 	}
 	s.herder.Shutdown(ctx)
+	s.drainer.Close()
 	s.admin.Close()
 	s.log.Info("worker stopped")
+}
+
+// connectorConfigs lets the drainer find each connector's dead-letter topic.
+func connectorConfigs(h *herder.Herder) dlq.ConnectorsFunc {
+	return func(ctx context.Context) (map[string]map[string]string, error) {
+		names, err := h.Connectors(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]map[string]string, len(names))
+		for _, n := range names {
+			if info, err := h.Connector(ctx, n); err == nil {
+				out[n] = info.Config
+			}
+		}
+		return out, nil
+	}
 }
 
 // herderHooks forwards the worker's task states and active topics to the

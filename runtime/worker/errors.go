@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/dlq"
 	"github.com/freshet-dev/freshet/runtime/transform"
 )
 
@@ -91,35 +90,11 @@ type deadLetters struct {
 }
 
 func (d *deadLetters) send(ctx context.Context, e *taskEnv, stage, class string, c sdk.Class, r *kgo.Record, cause error) error {
-	now := time.Now().UTC().Format(time.RFC3339Nano)
-	dl := &kgo.Record{
-		Topic:     d.topic,
-		Key:       r.Key,
-		Value:     r.Value,
-		Timestamp: r.Timestamp,
-		Headers:   append([]kgo.RecordHeader(nil), r.Headers...),
-	}
-	add := func(k, v string) { dl.Headers = append(dl.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)}) }
-	if d.ctxHdr {
-		if r.Topic != "" {
-			add("__connect.errors.topic", r.Topic)
-			add("__connect.errors.partition", strconv.Itoa(int(r.Partition)))
-			add("__connect.errors.offset", strconv.FormatInt(r.Offset, 10))
-		}
-		add("__connect.errors.connector.name", e.id.Connector)
-		add("__connect.errors.task.id", strconv.Itoa(e.id.Task))
-		add("__connect.errors.stage", stage)
-		add("__connect.errors.class.name", class)
-		add("__connect.errors.exception.class.name", exceptionClass(cause))
-		add("__connect.errors.exception.message", cause.Error())
-		add("__connect.errors.exception.stacktrace", Trace(cause))
-	}
-	add("__freshet.error.class", c.String())
-	add("__freshet.attempt", "1")
-	add("__freshet.first.failure", now)
-	add("__freshet.last.failure", now)
-	add("__freshet.worker.id", e.workerID)
-	add("__freshet.connector.version", e.version)
+	dl := dlq.NewRecord(d.topic, r, dlq.Failure{
+		Connector: e.id.Connector, Task: e.id.Task, Stage: stage, ExecutingClass: class, Class: c, Err: cause,
+		ExceptionClass: exceptionClass(cause), Trace: Trace(cause), WorkerID: e.workerID, Version: e.version,
+		ContextHeaders: d.ctxHdr,
+	})
 	if err := d.client.ProduceSync(ctx, dl).FirstErr(); err != nil {
 		return err
 	}

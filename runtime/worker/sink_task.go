@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/dlq"
 )
 
 // sinkTask runs one sink task: Kafka → converters → transforms → Put, with
@@ -35,10 +37,13 @@ type sinkTask struct {
 	committed     sdk.Offsets     // last offsets committed to the group
 	unflushed     int64           // bytes put since the last flush
 	lastFlush     time.Time
-	wantDelivered bool        // a hook implements HookDelivered
-	ts            []time.Time // Kafka timestamps of the records a Put accepted, reused
-	failed        error       // a failure inside a group callback, returned by the loop
-	rewinds       *backoff    // consecutive rewinds back off; nil after a clean flush
+	wantDelivered bool               // a hook implements HookDelivered
+	ts            []time.Time        // Kafka timestamps of the records a Put accepted, reused
+	failed        error              // a failure inside a group callback, returned by the loop
+	replays       chan *replayReq    // dead letters to put directly (freshet dlq replay --to sink)
+	wakeMu        sync.Mutex         // guards wake
+	wake          context.CancelFunc // ends the current poll early, for a replay
+	rewinds       *backoff           // consecutive rewinds back off; nil after a clean flush
 }
 
 // newSinkClient builds the task's consumer. Callbacks are bound to t.
@@ -169,7 +174,14 @@ func (t *sinkTask) run(ctx context.Context) error {
 		}
 		wait := max(time.Until(t.lastFlush.Add(t.flushEvery)), time.Millisecond)
 		pctx, cancel := context.WithTimeout(ctx, wait)
+		t.setWake(cancel) // before looking for replays, so none waits a whole poll
+		select {
+		case req := <-t.replays:
+			req.done <- t.serveReplay(ctx, req.recs)
+		default:
+		}
 		fetches := t.client.PollRecords(pctx, t.pollSize())
+		t.setWake(nil)
 		cancel()
 		if ctx.Err() != nil {
 			t.client.AllowRebalance()
@@ -302,6 +314,16 @@ func fetchError(f kgo.Fetches) error {
 // toSink converts and transforms one Kafka record. keep=false means the
 // record was filtered out or tolerated as a failure (and reported).
 func (t *sinkTask) toSink(ctx context.Context, r *kgo.Record) (sdk.Record, bool, error) {
+	rec, keep, f := t.convert(r)
+	if f != nil {
+		return rec, false, t.tolerate(ctx, f.Stage, f.ExecutingClass, r, f.Err)
+	}
+	return rec, keep, nil
+}
+
+// convert runs the converters and transforms on one Kafka record. keep=false
+// means a transform dropped it; a failure says at which stage.
+func (t *sinkTask) convert(r *kgo.Record) (sdk.Record, bool, *dlq.StageError) {
 	rec := sdk.Record{
 		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp,
 	}
@@ -313,19 +335,20 @@ func (t *sinkTask) toSink(ctx context.Context, r *kgo.Record) (sdk.Record, bool,
 	}
 	var err error
 	if rec.KeySchema, rec.Key, err = t.keyConv.ToConnect(r.Topic, r.Key); err != nil {
-		return rec, false, t.tolerate(ctx, StageKeyConverter, t.keyConvClass, r, fmt.Errorf("convert key of %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
+		return rec, false, &dlq.StageError{Stage: StageKeyConverter, ExecutingClass: t.keyConvClass,
+			Err: fmt.Errorf("convert key of %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err)}
 	}
 	if rec.ValueSchema, rec.Value, err = t.valueConv.ToConnect(r.Topic, r.Value); err != nil {
-		return rec, false, t.tolerate(ctx, StageValueConverter, t.valueConvClass, r, fmt.Errorf("convert value of %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
+		return rec, false, &dlq.StageError{Stage: StageValueConverter, ExecutingClass: t.valueConvClass,
+			Err: fmt.Errorf("convert value of %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err)}
 	}
 	if t.chain != nil && t.chain.Len() > 0 {
 		keep, err := t.chain.Apply(&rec)
 		if err != nil {
-			return rec, false, t.tolerate(ctx, StageTransformation, transformClass(err), r, fmt.Errorf("transform %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
+			return rec, false, &dlq.StageError{Stage: StageTransformation, ExecutingClass: transformClass(err),
+				Err: fmt.Errorf("transform %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err)}
 		}
-		if !keep {
-			return rec, false, nil
-		}
+		return rec, keep, nil
 	}
 	return rec, true, nil
 }
@@ -498,6 +521,104 @@ func (t *sinkTask) flushCommit(ctx context.Context, tps []sdk.TopicPartition) (e
 		t.log.Warn("offset commit failed; records since the last commit may be redelivered", zap.Error(cerr))
 	}
 	return nil
+}
+
+// replayReq asks the task loop to put dead letters into the sink.
+type replayReq struct {
+	recs []*kgo.Record
+	done chan replayResult
+}
+
+type replayResult struct {
+	failed map[int]error
+	err    error
+}
+
+func (t *sinkTask) setWake(f context.CancelFunc) {
+	t.wakeMu.Lock()
+	defer t.wakeMu.Unlock()
+	t.wake = f
+}
+
+// replay hands recs to the task goroutine and waits for the outcome.
+func (t *sinkTask) replay(ctx context.Context, recs []*kgo.Record) (map[int]error, error) {
+	req := &replayReq{recs: recs, done: make(chan replayResult, 1)}
+	select {
+	case t.replays <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	t.wakeMu.Lock()
+	if t.wake != nil {
+		t.wake()
+	}
+	t.wakeMu.Unlock()
+	select {
+	case res := <-req.done:
+		return res.failed, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// serveReplay converts, transforms, puts and flushes dead letters on the
+// task goroutine, without the tolerance policy: failures are returned, per
+// record, for the drainer to dead-letter again. Their offsets are not the
+// consumer's and are never committed.
+func (t *sinkTask) serveReplay(ctx context.Context, recs []*kgo.Record) replayResult {
+	failed := map[int]error{}
+	var batch []sdk.Record
+	var idx []int
+	for i, r := range recs {
+		rec, keep, f := t.convert(r)
+		switch {
+		case f != nil:
+			failed[i] = f
+		case keep:
+			batch = append(batch, rec)
+			idx = append(idx, i)
+		}
+	}
+	bo := newBackoff(t.policy.retryDelayMax)
+	deadline := t.putDeadline()
+	for len(batch) > 0 {
+		err := t.callPut(ctx, batch)
+		if err == nil {
+			break
+		}
+		var berr *sdk.BatchError
+		if !errors.As(err, &berr) {
+			if classify(err, StageTaskPut) != sdk.ClassRetriable || (!deadline.IsZero() && time.Now().After(deadline)) {
+				return replayResult{err: fmt.Errorf("put %d replayed records: %w", len(batch), err)}
+			}
+		} else {
+			var retryB []sdk.Record
+			var retryI []int
+			for j, rerr := range berr.Failed {
+				if classify(rerr, StageTaskPut) == sdk.ClassRetriable && (deadline.IsZero() || time.Now().Before(deadline)) {
+					retryB, retryI = append(retryB, batch[j]), append(retryI, idx[j])
+					continue
+				}
+				failed[idx[j]] = &dlq.StageError{Stage: StageTaskPut, ExecutingClass: t.sinkClass, Err: rerr}
+			}
+			batch, idx = retryB, retryI
+			if len(batch) == 0 {
+				break
+			}
+		}
+		if err := sleep(ctx, bo.delay(), deadline); err != nil {
+			return replayResult{err: err}
+		}
+	}
+	// Durable before the drainer moves its cursor. With nothing else put
+	// there are no offsets to commit, but the sink must still flush.
+	var err error
+	if len(t.put) > 0 {
+		err = t.flushCommit(ctx, nil)
+	} else if _, err = t.task.Flush(ctx, sdk.Offsets{}); err != nil {
+		err = fmt.Errorf("flush replayed records: %w", err)
+	}
+	return replayResult{failed: failed, err: err}
 }
 
 // errRewind marks failures after which the task must go back to the last

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/dlq"
 	"github.com/freshet-dev/freshet/runtime/convert"
 	"github.com/freshet-dev/freshet/runtime/kafka"
 	"github.com/freshet-dev/freshet/runtime/transform"
@@ -57,6 +58,7 @@ type Worker struct {
 type running struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	sink   *sinkTask // nil for source tasks
 }
 
 // taskEnv is what both task loops share: identity, error policy, converters,
@@ -112,9 +114,10 @@ func (w *Worker) StartTask(ctx context.Context, id TaskID, p sdk.Plugin, connCfg
 		return err
 	}
 	var loop func(ctx context.Context) error
+	var sink *sinkTask
 	switch conn := p.New().(type) {
 	case sdk.SinkConnector:
-		loop, err = w.sinkLoop(env, conn.NewSinkTask(), connCfg, taskCfg)
+		sink, loop, err = w.sinkLoop(env, conn.NewSinkTask(), connCfg, taskCfg)
 	case sdk.SourceConnector:
 		loop, err = w.sourceLoop(env, conn.NewSourceTask(), connCfg, taskCfg)
 	default:
@@ -124,7 +127,7 @@ func (w *Worker) StartTask(ctx context.Context, id TaskID, p sdk.Plugin, connCfg
 		return err
 	}
 	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r := &running{cancel: cancel, done: make(chan struct{})}
+	r := &running{cancel: cancel, done: make(chan struct{}), sink: sink}
 	w.tasks[id] = r
 	go w.runTask(tctx, r, env, loop)
 	return nil
@@ -170,6 +173,40 @@ func (w *Worker) StopTask(ctx context.Context, id TaskID) {
 	case <-wait.C:
 		w.log.Warn("task did not stop within task.shutdown.graceful.timeout.ms; abandoning it", zap.Stringer("task", id), zap.Duration("duration", w.opts.graceful))
 	}
+}
+
+// ErrNoSinkTask is returned by Ready and Replay when no sink task of the
+// connector runs on this worker.
+var ErrNoSinkTask = errors.New("no sink task of this connector is running on this worker")
+
+// Ready reports whether a sink task of connector runs here, so that dead
+// letters can be replayed into it (dlq.SinkReplayer).
+func (w *Worker) Ready(_ context.Context, connector string) error {
+	if w.sinkOf(connector) == nil {
+		return fmt.Errorf("connector %s: %w: %w", connector, ErrNoSinkTask, dlq.ErrNotRunning)
+	}
+	return nil
+}
+
+// Replay puts dead letters straight into the connector's sink, on its task's
+// goroutine, and returns per-record failures (dlq.SinkReplayer).
+func (w *Worker) Replay(ctx context.Context, connector string, recs []*kgo.Record) (map[int]error, error) {
+	t := w.sinkOf(connector)
+	if t == nil {
+		return nil, fmt.Errorf("connector %s: %w: %w", connector, ErrNoSinkTask, dlq.ErrNotRunning)
+	}
+	return t.replay(ctx, recs)
+}
+
+func (w *Worker) sinkOf(connector string) *sinkTask {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id, r := range w.tasks {
+		if id.Connector == connector && r.sink != nil {
+			return r.sink
+		}
+	}
+	return nil
 }
 
 // Tasks lists the tasks running on this worker.
@@ -248,28 +285,28 @@ func (w *Worker) clientLog(env *taskEnv) kgo.Opt {
 	return kgo.WithLogger(kzap.New(env.log.Named("kafka"), kzap.Level(kgo.LogLevelWarn)))
 }
 
-func (w *Worker) sinkLoop(env *taskEnv, task sdk.SinkTask, connCfg, taskCfg map[string]string) (func(context.Context) error, error) {
+func (w *Worker) sinkLoop(env *taskEnv, task sdk.SinkTask, connCfg, taskCfg map[string]string) (*sinkTask, func(context.Context) error, error) {
 	vals, _ := CommonDef().Parse(connCfg)
 	topics, regex := vals.List(KeyTopics), vals.String(KeyTopicsRegex)
 	switch {
 	case len(topics) > 0 && regex != "":
-		return nil, &sdk.ConfigError{Key: KeyTopics, Message: "set either topics or topics.regex, not both"}
+		return nil, nil, &sdk.ConfigError{Key: KeyTopics, Message: "set either topics or topics.regex, not both"}
 	case len(topics) == 0 && regex == "":
-		return nil, &sdk.ConfigError{Key: KeyTopics, Message: "a sink connector needs topics or topics.regex: set topics=<comma-separated topics>"}
+		return nil, nil, &sdk.ConfigError{Key: KeyTopics, Message: "a sink connector needs topics or topics.regex: set topics=<comma-separated topics>"}
 	case regex != "":
 		topics = []string{regex}
 	}
 	if env.policy.dlqTopic != "" {
 		for _, t := range topics {
 			if t == env.policy.dlqTopic {
-				return nil, &sdk.ConfigError{Key: KeyDLQTopic, Message: fmt.Sprintf("the dead-letter topic %q may not be one of the topics the connector consumes", t)}
+				return nil, nil, &sdk.ConfigError{Key: KeyDLQTopic, Message: fmt.Sprintf("the dead-letter topic %q may not be one of the topics the connector consumes", t)}
 			}
 		}
 	}
 	clientProps := kafka.WithOverrides(kafka.Scoped(w.props, "consumer."), connCfg, "consumer.override.")
 	opts, err := kafka.ConsumerOpts(clientProps)
 	if err != nil {
-		return nil, fmt.Errorf("consumer config: %w", err)
+		return nil, nil, fmt.Errorf("consumer config: %w", err)
 	}
 	group := "connect-" + env.id.Connector
 	if g := clientProps["group.id"]; g != "" && connCfg["consumer.override.group.id"] != "" {
@@ -279,9 +316,10 @@ func (w *Worker) sinkLoop(env *taskEnv, task sdk.SinkTask, connCfg, taskCfg map[
 	t := &sinkTask{
 		taskEnv: env, task: task, wantDelivered: env.hooks.wantDelivered(),
 		maxPoll: w.opts.maxPollRecords, flushEvery: w.opts.flushInterval, bufferBytes: w.opts.bufferBytes,
+		replays:  make(chan *replayReq),
 		assigned: map[sdk.TopicPartition]bool{}, topics: map[string]bool{}, stored: sdk.Offsets{}, put: sdk.Offsets{}, committed: sdk.Offsets{},
 	}
-	return func(ctx context.Context) error {
+	return t, func(ctx context.Context) error {
 		if err := startTask(ctx, func() error { return task.Start(ctx, taskCfg) }); err != nil {
 			return err
 		}

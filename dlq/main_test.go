@@ -1,0 +1,13 @@
+package dlq
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any goroutine outlives them: every
+// client a Drainer or a test starts must be closed.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
