@@ -28,6 +28,8 @@ const (
 	KeyDLQTopic            = "errors.deadletterqueue.topic.name"
 	KeyDLQReplication      = "errors.deadletterqueue.topic.replication.factor"
 	KeyDLQContextHeaders   = "errors.deadletterqueue.context.headers.enable"
+	KeyDLQMaxRatio         = "freshet.errors.dlq.max.ratio"
+	KeyDLQWindow           = "freshet.errors.dlq.window.records"
 
 	KeyFreshnessBudget = "freshness.budget.ms"
 )
@@ -53,6 +55,8 @@ func CommonDef() *sdk.ConfigDef {
 		String(KeyDLQTopic, "", "Topic to send records that failed in conversion, transformation or put. Empty disables the dead-letter queue.", sdk.InGroup("Error Handling")).
 		Int(KeyDLQReplication, 3, "Replication factor used to create the dead letter queue topic when it doesn't already exist.", sdk.InGroup("Error Handling"), sdk.Check(sdk.AtLeast(-1))).
 		Bool(KeyDLQContextHeaders, false, "Add __connect.errors.* headers with the error context to dead-letter records.", sdk.InGroup("Error Handling")).
+		Double(KeyDLQMaxRatio, 0.0, "Fail the task when more than this share of its records (0 to 1) is skipped or dead-lettered within a window of freshet.errors.dlq.window.records. 0 turns the guard off. Turn it on for connectors whose normal dead-letter rate is near zero, so that a bad deploy or schema change fails loudly instead of dead-lettering a whole stream.", sdk.InGroup("Error Handling"), sdk.Check(sdk.Between(0, 1))).
+		Int(KeyDLQWindow, 1000, "Records per window of the freshet.errors.dlq.max.ratio guard.", sdk.InGroup("Error Handling"), sdk.Check(sdk.AtLeast(1))).
 		Long(KeyFreshnessBudget, int64(0), "Freshness budget in milliseconds: how long a record may take from its Kafka timestamp to the sink. The status endpoint says whether the connector keeps within it. 0 means no budget.", sdk.InGroup("Freshness"), sdk.Check(sdk.AtLeast(0)))
 }
 
@@ -79,6 +83,7 @@ type errorPolicy struct {
 	dlqTopic       string
 	dlqReplication int
 	contextHeaders bool
+	guard          dlqGuard
 }
 
 func parseErrorPolicy(v sdk.Values) errorPolicy {
@@ -91,6 +96,7 @@ func parseErrorPolicy(v sdk.Values) errorPolicy {
 		dlqTopic:       v.String(KeyDLQTopic),
 		dlqReplication: v.Int(KeyDLQReplication),
 		contextHeaders: v.Bool(KeyDLQContextHeaders),
+		guard:          dlqGuard{max: v.Double(KeyDLQMaxRatio), window: v.Int(KeyDLQWindow)},
 	}
 	if v.Long(KeyErrorsRetryTimeout) < 0 {
 		p.retryTimeout = -1

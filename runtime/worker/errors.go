@@ -79,6 +79,7 @@ func (e *taskEnv) tolerate(ctx context.Context, stage, class string, r *kgo.Reco
 			return fmt.Errorf("dead-letter record %s-%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
 		}
 	}
+	e.policy.guard.deadLettered()
 	return nil
 }
 
@@ -92,26 +93,13 @@ type deadLetters struct {
 func (d *deadLetters) send(ctx context.Context, e *taskEnv, stage, class string, c sdk.Class, r *kgo.Record, cause error) error {
 	dl := dlq.NewRecord(d.topic, r, dlq.Failure{
 		Connector: e.id.Connector, Task: e.id.Task, Stage: stage, ExecutingClass: class, Class: c, Err: cause,
-		ExceptionClass: exceptionClass(cause), Trace: Trace(cause), WorkerID: e.workerID, Version: e.version,
-		ContextHeaders: d.ctxHdr,
+		Trace: Trace(cause), WorkerID: e.workerID, Version: e.version, ContextHeaders: d.ctxHdr,
 	})
 	if err := d.client.ProduceSync(ctx, dl).FirstErr(); err != nil {
 		return err
 	}
 	e.hooks.deadLettered(e.id, stage)
 	return nil
-}
-
-// exceptionClass names the Go type of the innermost cause, in the place
-// where Kafka Connect puts the Java exception class.
-func exceptionClass(err error) string {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return fmt.Sprintf("%T", err)
-		}
-		err = next
-	}
 }
 
 // Trace renders an error and its cause chain the way a status trace shows

@@ -227,14 +227,15 @@ func (t *sinkTask) run(ctx context.Context) error {
 				}
 			})
 			t.unflushed += bytes
+			err = t.policy.guard.processed(fetches.NumRecords())
 			if n := len(raws); n > 0 {
 				t.avgSize = 0.8*t.avgSize + 0.2*float64(bytes)/float64(n)
 			}
-			if t.unflushed >= t.bufferBytes || time.Since(t.lastFlush) >= t.flushEvery {
+			if err == nil && (t.unflushed >= t.bufferBytes || time.Since(t.lastFlush) >= t.flushEvery) {
 				err = t.flushCommit(ctx, nil)
 			}
 		}
-		t.hooks.recordsIn(t.id, len(raws), bytes)
+		t.hooks.recordsIn(t.id, fetches.NumRecords(), bytes)
 		if err != nil && (errors.Is(err, errRewind) || errors.Is(err, sdk.ErrTaskReset)) && ctx.Err() == nil {
 			err = t.rewind(ctx, err)
 		}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -33,8 +34,77 @@ type sourceTask struct {
 	flushEvery time.Duration
 	topics     map[string]bool // topics reported active; the task goroutine's
 
-	mu     sync.Mutex // guards failed; produce callbacks set it
-	failed error
+	mu            sync.Mutex // guards failed and produceFailed; produce callbacks set them
+	failed        error
+	produceFailed []produceFailure
+}
+
+// produceFailure is a record Kafka refused, waiting for the task goroutine.
+type produceFailure struct {
+	rec *kgo.Record
+	tk  ticket
+	err error
+}
+
+// deadLetterProduceFailures applies the tolerance policy to records Kafka
+// refused (KIP-779: with errors.tolerance=all they are skipped, and here
+// dead-lettered when a dead-letter topic is set). Their positions are
+// acknowledged only once that is done.
+func (t *sourceTask) deadLetterProduceFailures(ctx context.Context) error {
+	t.mu.Lock()
+	fs := t.produceFailed
+	t.produceFailed = nil
+	t.mu.Unlock()
+	for _, f := range fs {
+		orig := &kgo.Record{Topic: f.rec.Topic, Key: f.rec.Key, Value: f.rec.Value, Headers: f.rec.Headers, Timestamp: f.rec.Timestamp, Offset: -1}
+		if err := t.tolerate(ctx, StageKafkaProduce, producerClass, orig, fmt.Errorf("produce to %s: %w", f.rec.Topic, f.err)); err != nil {
+			return err
+		}
+		t.pos.ack(f.tk)
+	}
+	return nil
+}
+
+// standIn is the dead letter's "original" for a source record that failed
+// before it had bytes of its own: the key and value as far as they were
+// converted, the rest as JSON (marked by a header), so a person can read it
+// and a replay can produce it.
+func (t *sourceTask) standIn(r *sdk.Record, key, value []byte) *kgo.Record {
+	kr := &kgo.Record{Topic: r.Topic, Timestamp: r.Timestamp, Offset: -1, Key: key, Value: value}
+	for _, h := range r.Headers {
+		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+	}
+	fallback := false
+	if kr.Key == nil && r.Key != nil {
+		kr.Key, fallback = jsonFallback(r.Key), true
+	}
+	if kr.Value == nil && r.Value != nil {
+		kr.Value, fallback = jsonFallback(r.Value), true
+	}
+	if fallback {
+		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: "__freshet.payload.encoding", Value: []byte("json-fallback")})
+	}
+	return kr
+}
+
+func jsonFallback(v any) []byte {
+	switch v := v.(type) {
+	case sdk.Raw:
+		return v
+	case []byte:
+		return v
+	case *sdk.Struct:
+		m := make(map[string]any, len(v.Values))
+		for _, f := range v.Schema.Fields {
+			m[f.Name] = v.Values[f.Index]
+		}
+		return jsonFallback(m)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []byte(fmt.Sprint(v))
+	}
+	return b
 }
 
 // offsetReader adapts the store to what a source task reads at start.
@@ -69,9 +139,18 @@ func (t *sourceTask) run(ctx context.Context) error {
 		if err := t.failure(); err != nil {
 			return err
 		}
-		recs, err := t.poll(ctx)
+		// Poll may block (a quiet source): bound it by the next flush, so
+		// positions are persisted on schedule, and treat the deadline as an
+		// empty batch. Poll and Commit stay on this one goroutine.
+		pctx, cancel := context.WithDeadline(ctx, lastFlush.Add(t.flushEvery))
+		recs, err := t.poll(pctx)
+		expired := pctx.Err() != nil
+		cancel()
 		if ctx.Err() != nil {
 			return nil
+		}
+		if err != nil && expired {
+			err = nil
 		}
 		if err != nil {
 			if classify(err, StageTaskPoll) != sdk.ClassRetriable {
@@ -98,6 +177,12 @@ func (t *sourceTask) run(ctx context.Context) error {
 			bytes += n
 		}
 		t.hooks.recordsOut(t.id, len(recs), bytes)
+		if err := t.deadLetterProduceFailures(ctx); err != nil {
+			return err
+		}
+		if err := t.policy.guard.processed(len(recs)); err != nil {
+			return err
+		}
 		if time.Since(lastFlush) >= t.flushEvery {
 			lastFlush = time.Now()
 			t.commitPositions(ctx)
@@ -126,9 +211,10 @@ func (t *sourceTask) callPoll(ctx context.Context) (recs []sdk.Record, err error
 func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 	tk := t.pos.submit(r)
 	if t.chain != nil && t.chain.Len() > 0 {
+		orig := *r // transforms change r in place; the dead letter holds what the task gave
 		keep, err := t.chain.Apply(r)
 		if err != nil {
-			if err := t.tolerate(ctx, StageTransformation, transformClass(err), nil, err); err != nil {
+			if err := t.tolerate(ctx, StageTransformation, transformClass(err), t.standIn(&orig, nil, nil), err); err != nil {
 				return 0, err
 			}
 			t.pos.ack(tk)
@@ -141,7 +227,7 @@ func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 	}
 	key, err := t.keyConv.FromConnect(r.Topic, r.KeySchema, r.Key)
 	if err != nil {
-		if err := t.tolerate(ctx, StageKeyConverter, t.keyConvClass, nil, fmt.Errorf("convert key: %w", err)); err != nil {
+		if err := t.tolerate(ctx, StageKeyConverter, t.keyConvClass, t.standIn(r, nil, nil), fmt.Errorf("convert key: %w", err)); err != nil {
 			return 0, err
 		}
 		t.pos.ack(tk)
@@ -149,7 +235,7 @@ func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 	}
 	value, err := t.valueConv.FromConnect(r.Topic, r.ValueSchema, r.Value)
 	if err != nil {
-		if err := t.tolerate(ctx, StageValueConverter, t.valueConvClass, nil, fmt.Errorf("convert value: %w", err)); err != nil {
+		if err := t.tolerate(ctx, StageValueConverter, t.valueConvClass, t.standIn(r, key, nil), fmt.Errorf("convert value: %w", err)); err != nil {
 			return 0, err
 		}
 		t.pos.ack(tk)
@@ -171,15 +257,11 @@ func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 		if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
 			return // shutting down: the position stays unpersisted, the record is re-polled
 		}
-		t.hooks.recordFailed(t.id, StageKafkaProduce, sdk.ClassRecord)
-		if !t.policy.tolerateAll {
-			t.fail(fmt.Errorf("%w: stage %s: produce to %s: %w", ErrToleranceExceeded, StageKafkaProduce, kr.Topic, err))
-			return
-		}
-		// KIP-779: with errors.tolerance=all a record Kafka refused is skipped,
-		// and said so.
-		t.log.Error("record skipped: produce failed", zap.String("topic", kr.Topic), zap.String("stage", StageKafkaProduce), zap.Error(err))
-		t.pos.ack(tk)
+		// Handled on the task goroutine: tolerating may mean producing a
+		// dead letter, which a produce callback must not block on.
+		t.mu.Lock()
+		t.produceFailed = append(t.produceFailed, produceFailure{kr, tk, err})
+		t.mu.Unlock()
 	})
 	return int64(len(key) + len(value)), nil
 }
@@ -209,12 +291,15 @@ func (t *sourceTask) commitTask(ctx context.Context, ps []sdk.Position) (err err
 	return t.task.Commit(ctx, ps)
 }
 
-// stop waits for in-flight records within ctx, persists their positions and
-// closes the producer. Records still unacknowledged are re-polled after a
+// stop waits for in-flight records within ctx, dead-letters what Kafka
+// refused, persists the positions and closes the producer. Records still unacknowledged are re-polled after a
 // restart: at least once, never lost.
 func (t *sourceTask) stop(ctx context.Context) error {
 	if err := t.client.Flush(ctx); err != nil {
 		t.log.Warn("records still in flight at shutdown will be produced again after restart", zap.Int("records", t.pos.pending()), zap.Error(err))
+	}
+	if err := t.deadLetterProduceFailures(ctx); err != nil {
+		t.fail(err)
 	}
 	t.commitPositions(ctx)
 	t.client.Close()

@@ -374,6 +374,13 @@ func (w *Worker) sourceLoop(env *taskEnv, task sdk.SourceTask, connCfg, taskCfg 
 			client.Close()
 			return err
 		}
+		if env.policy.dlqTopic != "" && env.policy.tolerateAll {
+			if err := w.ensureTopic(ctx, client, env.policy.dlqTopic, env.policy.dlqReplication); err != nil {
+				client.Close()
+				return err
+			}
+			env.dlq = &deadLetters{client: client, topic: env.policy.dlqTopic, ctxHdr: env.policy.contextHeaders}
+		}
 		reader := offsetReader{store: w.offsets, connector: env.id.Connector}
 		if err := startTask(ctx, func() error { return task.Start(ctx, taskCfg, reader) }); err != nil {
 			client.Close()
