@@ -7,7 +7,7 @@ SERVICES ?= kafka connect postgres redis prometheus
 SERVICES_DIR ?= /tmp/freshet-services
 export FRESHET_SERVICES_DIR := $(SERVICES_DIR)
 
-.PHONY: all build demo test unit e2e services services-down bench lint clean
+.PHONY: all build demo test unit e2e services services-down bench lint proto docs clean
 
 all: build
 
@@ -40,10 +40,18 @@ services-down:
 
 # Micro-benchmarks, then the system benchmarks against real servers.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./connectors/... ./runtime/...
+	$(GO) test -run '^$$' -bench . -benchmem ./connectors/... ./runtime/... ./dlq/...
 	@trap 'tests/services/down.sh kafka >/dev/null 2>&1 || true' EXIT; \
 	tests/services/up.sh kafka && source $(SERVICES_DIR)/env && \
 	FRESHET_BIN=$(CURDIR)/$(BIN) $(GO) run ./tests/bench $(if $(SCENARIO),-scenario $(SCENARIO))
+
+# Regenerate the plugin protocol's Go (and Python) code.
+proto:
+	connectors/sdk/proto/generate.sh
+
+# Regenerate the connector reference from the config definitions.
+docs:
+	$(GO) run ./cmd/freshet docs docs/connectors
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \

@@ -3,6 +3,8 @@ package main
 import (
 	"github.com/freshet-dev/freshet/connectors/datagen"
 	"github.com/freshet-dev/freshet/connectors/file"
+	"github.com/freshet-dev/freshet/connectors/postgres"
+	"github.com/freshet-dev/freshet/connectors/redis"
 	"github.com/freshet-dev/freshet/connectors/sdk"
 	"github.com/freshet-dev/freshet/runtime/plugin"
 )
@@ -13,6 +15,8 @@ func builtins() []sdk.Plugin {
 		file.SinkPlugin(),
 		file.SourcePlugin(),
 		datagen.Plugin(),
+		postgres.Plugin(),
+		redis.Plugin(),
 	}
 }
 

@@ -26,6 +26,8 @@ Usage:
         manage connectors through a worker's REST API (freshet connectors --help)
   freshet dlq COMMAND ...
         list, inspect, replay and skip dead letters (freshet dlq --help)
+  freshet plugin serve NAME | list | verify ...
+        run a built-in connector as an isolated plugin; inspect plugin binaries
   freshet docs DIR
         write the connector reference (Markdown) to DIR
   freshet version
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runConnectors(ctx, args[1:], stdout, stderr)
 	case "dlq":
 		return runDLQ(ctx, args[1:], stdout, stderr)
+	case "plugin":
+		return runPlugin(ctx, args[1:], stdout, stderr)
 	case "docs":
 		return runDocs(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -15,11 +17,13 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/freshet-dev/freshet/connectors/sdk"
 	"github.com/freshet-dev/freshet/dlq"
 	"github.com/freshet-dev/freshet/runtime/config"
 	"github.com/freshet-dev/freshet/runtime/herder"
 	"github.com/freshet-dev/freshet/runtime/kafka"
 	"github.com/freshet-dev/freshet/runtime/metrics"
+	"github.com/freshet-dev/freshet/runtime/plugin/host"
 	"github.com/freshet-dev/freshet/runtime/rest"
 	"github.com/freshet-dev/freshet/runtime/store"
 	"github.com/freshet-dev/freshet/runtime/worker"
@@ -102,6 +106,34 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 	if err != nil {
 		return nil, err
 	}
+	plugins, err := host.ParseSettings(props)
+	if err != nil {
+		return nil, fmt.Errorf("invalid worker config:\n%w", err)
+	}
+	ph, err := host.New(log.Named("plugin"), plugins.Options()...)
+	if err != nil {
+		return nil, err
+	}
+	rescan := func(ctx context.Context) ([]sdk.Plugin, error) {
+		found, err := ph.Rescan(ctx)
+		if err != nil {
+			// A refused binary is reported; the others still load.
+			log.Error("some plugin binaries were refused", zap.Error(err))
+		}
+		var added []sdk.Plugin
+		for _, p := range found {
+			if reg.Has(p.Name) {
+				continue
+			}
+			if rerr := reg.Register(p); rerr != nil {
+				log.Error("plugin not registered", zap.String("plugin", p.Name), zap.Error(rerr))
+				continue
+			}
+			added = append(added, p)
+		}
+		return added, err
+	}
+	_, _ = rescan(ctx) // refused binaries are logged and must not stop the worker
 	offsets, err := store.NewFileOffsets(cfg.OffsetStorageFile)
 	if err != nil {
 		return nil, err
@@ -134,6 +166,7 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 		return nil, err
 	}
 	h = herder.New(id, configs, reg, s.worker, cfg.Resolver, log.Named("herder"))
+	h.UseIsolation(isolation(ph, plugins, log))
 	h.UseOffsets(offsets, herder.NewKafkaGroupOffsets(kadm.NewClient(s.admin)))
 	s.herder = h
 
@@ -156,6 +189,7 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 		rest.WithRoute("GET", "/readyz", rest.RoleNone, metrics.ReadyHandler(s)),
 		rest.WithRoute("GET", "/livez", rest.RoleNone, metrics.LiveHandler(s, 0)),
 	}
+	opts = append(opts, rest.WithRoute("POST", "/connector-plugins/rescan", rest.RoleAdmin, rescanHandler(rescan)))
 	dh := dlq.NewHandler(s.drainer)
 	for _, p := range dlq.Patterns() {
 		method, path, _ := strings.Cut(p, " ")
@@ -234,6 +268,48 @@ func (s *standalone) shutdown(ctx context.Context) {
 	s.drainer.Close()
 	s.admin.Close()
 	s.log.Info("worker stopped")
+}
+
+// isolation runs a built-in in its own process (`freshet plugin serve NAME`)
+// when plugin.isolation says so; discovered plugins are processes already.
+func isolation(ph *host.Host, s host.Settings, log *zap.Logger) func(sdk.Plugin, map[string]string) sdk.Plugin {
+	return func(p sdk.Plugin, cfg map[string]string) sdk.Plugin {
+		if !s.Isolated(cfg) || !isBuiltin(p.Name) {
+			return p
+		}
+		cmd, err := host.ServeCommand(p.Name)
+		if err != nil {
+			log.Error("cannot isolate plugin; running it in-process", zap.String("plugin", p.Name), zap.Error(err))
+			return p
+		}
+		return ph.Isolate(p, cmd)
+	}
+}
+
+func isBuiltin(name string) bool {
+	for _, b := range builtins() {
+		if b.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// rescanHandler serves POST /connector-plugins/rescan: it lists the plugins
+// the scan added, and the binaries it refused, with why.
+func rescanHandler(rescan func(context.Context) ([]sdk.Plugin, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		added, err := rescan(r.Context())
+		body := map[string]any{"added": []map[string]string{}}
+		for _, p := range added {
+			body["added"] = append(body["added"].([]map[string]string), map[string]string{"class": p.Name, "type": string(p.Kind), "version": p.Version})
+		}
+		if err != nil {
+			body["refused"] = strings.Split(err.Error(), "\n")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(body)
+	})
 }
 
 // connectorConfigs lets the drainer find each connector's dead-letter topic.

@@ -38,6 +38,10 @@ type Herder struct {
 	resolve  Resolver
 	log      *zap.Logger
 
+	// isolate may swap a plugin for one that runs in its own process
+	// (plugin.isolation=process); nil runs every plugin as registered.
+	isolate func(p sdk.Plugin, cfg map[string]string) sdk.Plugin
+
 	ops sync.Mutex // serialises lifecycle operations
 
 	mu       sync.Mutex
@@ -60,6 +64,19 @@ func New(workerID string, configs store.Configs, plugins *plugin.Registry, run R
 		workerID: workerID, configs: configs, plugins: plugins, run: run, resolve: resolve, log: log,
 		statuses: map[string]*connStatus{}, live: map[string]sdk.Connector{},
 	}
+}
+
+// UseIsolation sets how a connector's plugin is chosen to run: f returns the
+// plugin itself, or one that runs it as an isolated process. Call before Start.
+func (h *Herder) UseIsolation(f func(p sdk.Plugin, cfg map[string]string) sdk.Plugin) { h.isolate = f }
+
+// pluginFor is the plugin a stored config runs with.
+func (h *Herder) pluginFor(cfg map[string]string) (sdk.Plugin, error) {
+	p, err := h.plugins.Lookup(cfg[worker.KeyConnectorClass])
+	if err != nil || h.isolate == nil {
+		return p, err
+	}
+	return h.isolate(p, cfg), nil
 }
 
 // Start brings every stored connector to its target state.
@@ -386,7 +403,7 @@ func (h *Herder) apply(ctx context.Context, c store.Connector) {
 
 // startConnector starts the connector instance and returns its task configs.
 func (h *Herder) startConnector(ctx context.Context, c store.Connector) (_ []map[string]string, err error) {
-	p, err := h.plugins.Lookup(c.Config[worker.KeyConnectorClass])
+	p, err := h.pluginFor(c.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +443,7 @@ func (h *Herder) startConnector(ctx context.Context, c store.Connector) (_ []map
 
 func (h *Herder) startTask(ctx context.Context, c store.Connector, i int) {
 	id := worker.TaskID{Connector: c.Name, Task: i}
-	p, err := h.plugins.Lookup(c.Config[worker.KeyConnectorClass])
+	p, err := h.pluginFor(c.Config)
 	if err != nil {
 		h.taskFailed(id, err)
 		return

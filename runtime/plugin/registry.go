@@ -59,6 +59,14 @@ func (r *Registry) Register(p sdk.Plugin) error {
 	return nil
 }
 
+// Has reports whether a plugin is registered under name.
+func (r *Registry) Has(name string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok := r.byName[strings.ToLower(name)]
+	return ok
+}
+
 // Lookup finds a plugin by name or alias, case-insensitively. Kafka Connect
 // also accepts a class's simple name and the name without "Connector"; so do
 // we for the aliases we list.

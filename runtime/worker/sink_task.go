@@ -44,6 +44,7 @@ type sinkTask struct {
 	wakeMu        sync.Mutex         // guards wake
 	wake          context.CancelFunc // ends the current poll early, for a replay
 	rewinds       *backoff           // consecutive rewinds back off; nil after a clean flush
+	recovering    bool               // after a reset: RESTARTING until a flush succeeds
 }
 
 // newSinkClient builds the task's consumer. Callbacks are bound to t.
@@ -473,6 +474,10 @@ func (t *sinkTask) flushCommit(ctx context.Context, tps []sdk.TopicPartition) (e
 	t.hooks.flushed(t.id, time.Since(start), err)
 	if err == nil {
 		t.rewinds = nil
+		if t.recovering {
+			t.recovering = false
+			t.hooks.taskState(t.id, StateRunning, nil)
+		}
 	}
 	if err != nil {
 		if classify(err, StageTaskPut) == sdk.ClassRetriable {
@@ -647,9 +652,18 @@ func (t *sinkTask) rewind(ctx context.Context, cause error) error {
 	for tp := range t.assigned {
 		tps = append(tps, tp)
 	}
+	reset := errors.Is(cause, sdk.ErrTaskReset)
+	if reset {
+		// While the plugin process comes back (Open restarts it, with
+		// backoff), the status says why.
+		t.hooks.taskState(t.id, StateRestarting, cause)
+	}
 	stored, err := t.task.Open(ctx, tps)
 	if err != nil {
 		return fmt.Errorf("re-open partitions after %v: %w", cause, err)
+	}
+	if reset {
+		t.recovering = true // RUNNING again at the next durable flush
 	}
 	set := map[string]map[int32]kgo.EpochOffset{}
 	for _, tp := range tps {
