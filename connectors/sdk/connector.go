@@ -119,3 +119,11 @@ type OffsetReader interface {
 	// Offset returns the persisted offset for a source partition, or nil.
 	Offset(ctx context.Context, partition map[string]any) (map[string]any, error)
 }
+
+// Keys the runtime adds to every task config, so a task knows who it is
+// (for lineage, offsets tables, logs) without the connector copying them.
+const (
+	TaskConfigConnectorName    = "freshet.connector.name"
+	TaskConfigConnectorVersion = "freshet.connector.version"
+	TaskConfigTaskID           = "freshet.task.id"
+)

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -109,6 +111,13 @@ func (w *Worker) StartTask(ctx context.Context, id TaskID, p sdk.Plugin, connCfg
 		return fmt.Errorf("task %s is already running on this worker", id)
 	}
 	log := w.log.With(zap.String("connector", id.Connector), zap.Int("task", id.Task))
+	taskCfg = maps.Clone(taskCfg)
+	if taskCfg == nil {
+		taskCfg = map[string]string{}
+	}
+	taskCfg[sdk.TaskConfigConnectorName] = id.Connector
+	taskCfg[sdk.TaskConfigConnectorVersion] = p.Version
+	taskCfg[sdk.TaskConfigTaskID] = strconv.Itoa(id.Task)
 	env, err := w.newEnv(id, p, connCfg, log)
 	if err != nil {
 		return err
