@@ -1,5 +1,7 @@
 package file
 
+import "github.com/freshet-dev/freshet/connectors/sdk"
+
 // Config keys. "file", "topic" and "batch.size" are Kafka's.
 const (
 	keyFile        = "file"
@@ -14,6 +16,9 @@ type SinkConfig struct {
 	File string
 	// IncludeCoordinates prefixes each line with "topic/partition/offset\t".
 	IncludeCoordinates bool
+	// Lineage writes each line as {"value":…,"_lineage":{…}} (see the
+	// package doc).
+	Lineage bool
 }
 
 // ParseSink parses and validates a file sink config. The error joins one
@@ -26,6 +31,7 @@ func ParseSink(m map[string]string) (SinkConfig, error) {
 	return SinkConfig{
 		File:               v.String(keyFile),
 		IncludeCoordinates: v.Bool(keyCoordinates),
+		Lineage:            v.Bool(sdk.LineageEnableKey),
 	}, nil
 }
 

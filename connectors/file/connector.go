@@ -10,14 +10,14 @@ import (
 const version = "0.1.0"
 
 // sinkDef declares the file sink's keys: Kafka's FileStreamSinkConnector keys
-// plus one of ours.
+// plus two of ours.
 func sinkDef() *sdk.ConfigDef {
-	return sdk.NewConfigDef().
+	return sdk.WithLineage(sdk.NewConfigDef().
 		String(keyFile, nil, "Destination filename. If not specified, the standard output will be used",
 			sdk.WithImportance(sdk.High)).
 		Bool(keyCoordinates, false, "Prefix every line with the record's topic/partition/offset and a tab "+
 			"(Freshet only; used to check per-partition order and duplicates)",
-			sdk.WithImportance(sdk.Low))
+			sdk.WithImportance(sdk.Low)))
 }
 
 // sourceDef declares the file source's keys, those of Kafka's

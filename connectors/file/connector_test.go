@@ -20,7 +20,7 @@ func TestPlugins(t *testing.T) {
 		keys   []string
 	}{
 		{file.SinkPlugin(), "file-sink", sdk.KindSink, "org.apache.kafka.connect.file.FileStreamSinkConnector",
-			[]string{"file", "freshet.file.include.coordinates"}},
+			[]string{"file", "freshet.file.include.coordinates", "freshet.lineage.enable"}},
 		{file.SourcePlugin(), "file-source", sdk.KindSource, "org.apache.kafka.connect.file.FileStreamSourceConnector",
 			[]string{"file", "topic", "batch.size"}},
 	} {

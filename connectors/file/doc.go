@@ -21,6 +21,22 @@
 // every line with "topic/partition/offset" and a tab, which lets tests check
 // per-partition order and count duplicates.
 //
+// With freshet.lineage.enable=true every line is instead one JSON object that
+// wraps the value and names the Kafka record it came from:
+//
+//	{"value":{"id":7},"_lineage":{"topic":"clicks","partition":2,"offset":41,
+//	 "timestamp":"2024-05-01T10:30:00.123Z","schema_name":"com.example.Click",
+//	 "schema_version":3,"connector":"clicks-to-file","connector_version":"0.1.0"}}
+//
+// (on one line). "value" is the value as JSON: a string, []byte or sdk.Raw as
+// a JSON string of the text the sink would otherwise write, a nil value as
+// null, everything else as above. "_lineage" is sdk.Lineage.AppendJSON:
+// timestamp is the record's Kafka timestamp in RFC 3339 UTC with milliseconds
+// (null when the record has none); schema_name, schema_version and schema_id
+// (the Schema Registry id, which records do not carry yet) are left out when
+// unknown. A value with newlines therefore stays on one line. The coordinates
+// prefix, when also on, comes before the object.
+//
 // The sink buffers lines in memory (about 1 MiB) and writes whole lines only.
 // Flush writes the buffer and fsyncs the file (standard output is not synced),
 // then returns the offsets it was given, so the runtime commits only what is on

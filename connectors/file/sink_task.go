@@ -23,6 +23,7 @@ type sinkTask struct {
 	sync bool     // fsync on Flush: false for standard output
 	buf  []byte   // whole lines not yet written
 	fmt  formatter
+	lin  sdk.Lineage // the connector part of every line's lineage
 }
 
 func (t *sinkTask) Start(ctx context.Context, cfg map[string]string) error {
@@ -31,6 +32,7 @@ func (t *sinkTask) Start(ctx context.Context, cfg map[string]string) error {
 		return sdk.Fatal(err)
 	}
 	t.cfg = c
+	t.lin = sdk.LineageFor(cfg)
 	if c.File == "" {
 		t.name, t.out, t.sync = "stdout", os.Stdout, false
 	} else {
@@ -71,7 +73,11 @@ func (t *sinkTask) Put(ctx context.Context, batch []sdk.Record) error {
 			t.buf = strconv.AppendInt(t.buf, r.Offset, 10)
 			t.buf = append(t.buf, '\t')
 		}
-		t.buf = t.fmt.appendText(t.buf, r.Value)
+		if t.cfg.Lineage {
+			t.buf = t.appendLineageLine(t.buf, r)
+		} else {
+			t.buf = t.fmt.appendText(t.buf, r.Value)
+		}
 		t.buf = append(t.buf, '\n')
 		if len(t.buf) >= sinkBufferSize {
 			if err := t.write(); err != nil {
@@ -83,6 +89,26 @@ func (t *sinkTask) Put(ctx context.Context, batch []sdk.Record) error {
 		return sdk.Retriable(err) // *PathError names the op and file
 	}
 	return nil
+}
+
+// appendLineageLine appends r as {"value":…,"_lineage":{…}}: the value as
+// JSON (a string, bytes or sdk.Raw as a JSON string of the line text the sink
+// would otherwise write), and its lineage.
+func (t *sinkTask) appendLineageLine(b []byte, r *sdk.Record) []byte {
+	b = append(b, `{"value":`...)
+	switch v := r.Value.(type) {
+	case string:
+		b = appendQuoted(b, v)
+	case []byte:
+		b = appendQuoted(b, string(v))
+	case sdk.Raw:
+		b = appendQuoted(b, string(v))
+	default:
+		b = t.fmt.appendJSON(b, v)
+	}
+	b = append(b, `,"_lineage":`...)
+	b = t.lin.Of(r).AppendJSON(b)
+	return append(b, '}')
 }
 
 // Flush writes the buffered lines and fsyncs the file, so that the offsets it

@@ -65,7 +65,7 @@ func configDef() *sdk.ConfigDef {
 		gDDL    = "DDL Support"
 		gRetry  = "Retries"
 	)
-	return sdk.NewConfigDef().
+	return sdk.WithLineage(sdk.NewConfigDef().
 		String(keyURL, sdk.Required, "JDBC connection URL (jdbc:postgresql://host:port/db?user=…) or a "+
 			"PostgreSQL URL (postgres://user:pass@host:port/db?sslmode=…). JDBC parameters with a libpq "+
 			"meaning (user, password, ssl, sslmode, currentSchema, ApplicationName, connectTimeout) are "+
@@ -116,7 +116,7 @@ func configDef() *sdk.ConfigDef {
 		String(keyOffsetsTable, defaultOffsetsTable, "Table (optionally schema-qualified) in which the sink "+
 			"stores each partition's next Kafka offset in the same transaction as the rows; created if "+
 			"missing. Freshet only",
-			sdk.WithImportance(sdk.Low), sdk.InGroup(gWrite), sdk.Check(sdk.NonEmpty()))
+			sdk.WithImportance(sdk.Low), sdk.InGroup(gWrite), sdk.Check(sdk.NonEmpty())))
 }
 
 // config is the parsed config of a task.
@@ -135,6 +135,10 @@ type config struct {
 	batchSize     int
 	maxRetries    int
 	retryBackoff  time.Duration
+	// lineage adds the _freshet_* columns (see lineage.go); lin holds the
+	// connector's name and version from the task config.
+	lineage bool
+	lin     sdk.Lineage
 }
 
 // parseConfig parses and validates a connector or task config. The error
@@ -155,6 +159,8 @@ func parseConfig(m map[string]string) (*config, error) {
 		batchSize:     v.Int(keyBatchSize),
 		maxRetries:    v.Int(keyMaxRetries),
 		retryBackoff:  time.Duration(v.Int(keyRetryBackoff)) * time.Millisecond,
+		lineage:       v.Bool(sdk.LineageEnableKey),
+		lin:           sdk.LineageFor(m),
 	}
 	if c.insertMode == modeMulti {
 		c.insertMode = modeInsert

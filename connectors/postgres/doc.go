@@ -31,6 +31,29 @@
 // naming the column. Columns of other types (enums, arrays, domains of them)
 // receive text and PostgreSQL casts it.
 //
+// # Lineage
+//
+// With freshet.lineage.enable=true every row written (insert, upsert or
+// update; not deletes) also sets these columns, after the value's, naming the
+// Kafka record it came from (see sdk.Lineage):
+//
+//	_freshet_topic             text         the record's topic (after transforms)
+//	_freshet_partition         integer      its partition
+//	_freshet_offset            bigint       its offset
+//	_freshet_timestamp         timestamptz  its Kafka timestamp (NULL if none)
+//	_freshet_schema_name       text         the value schema's name (NULL if none)
+//	_freshet_schema_version    integer      the value schema's version (NULL if none)
+//	_freshet_schema_id         integer      Schema Registry id: NULL until records carry it
+//	_freshet_connector         text         the connector's name
+//	_freshet_connector_version text         the plugin's version
+//
+// They are written in the row's own statement, so a row never shows another
+// record's lineage; an upsert replaces them, naming the record that last
+// wrote the row. auto.create and auto.evolve add them, nullable. Without
+// auto.evolve a table that lacks any of them fails the task (a fatal error
+// naming the columns) rather than dropping lineage. A value field with one of
+// these names is not written while lineage is on.
+//
 // # Writing a batch
 //
 // A Put is one transaction. Its first statement locks the partitions' rows in

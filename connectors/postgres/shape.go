@@ -32,6 +32,13 @@ const (
 	fromTopic
 	fromPartition
 	fromOffset
+	// lineage columns (freshet.lineage.enable)
+	fromTimestamp
+	fromSchemaName
+	fromSchemaVersion
+	fromSchemaID
+	fromConnector
+	fromConnectorVersion
 )
 
 type source struct {
@@ -49,6 +56,8 @@ type shape struct {
 	sig   string // table and column names: rows of one segment share it
 	pkSig string // table and key column names
 	srcs  []source
+	// lin holds the connector's name and version for the lineage columns.
+	lin *sdk.Lineage
 	// set by the writer when bound to the table's metadata
 	bound *binding
 }
@@ -89,8 +98,10 @@ func (r *row) get(i int) any {
 		return r.rec.Topic
 	case fromPartition:
 		return r.rec.Partition
-	default: // fromOffset
+	case fromOffset:
 		return r.rec.Offset
+	default:
+		return lineageValue(src.from, r.rec, r.shape.lin)
 	}
 }
 
@@ -249,10 +260,16 @@ func (x *extractor) buildSchemaShape(r *sdk.Record, ks, vs *sdk.Schema, op opKin
 	}
 	if op == opWrite {
 		for _, f := range vs.Fields {
-			if taken[f.Name] || !x.keep(f.Name) {
+			if taken[f.Name] || !x.keep(f.Name) || x.cfg.lineage && isLineageColumn(f.Name) {
 				continue
 			}
 			add(f.Name, f.Schema, false, source{from: fromValueField, idx: f.Index})
+		}
+		if x.cfg.lineage {
+			sh.lin = &x.cfg.lin
+			for _, lc := range lineageColumns {
+				add(lc.name, lc.schema, false, source{from: lc.from})
+			}
 		}
 	}
 	sh.sig = signature(sh.table, sh.cols)
@@ -415,7 +432,8 @@ func (x *extractor) generic(idx int, r *sdk.Record, op opKind) (row, error) {
 	npk := len(cols)
 	if op == opWrite {
 		for _, n := range value.names() {
-			if !x.keep(n) || slices.ContainsFunc(cols[:npk], func(c column) bool { return c.name == n }) {
+			if !x.keep(n) || slices.ContainsFunc(cols[:npk], func(c column) bool { return c.name == n }) ||
+				x.cfg.lineage && isLineageColumn(n) {
 				continue
 			}
 			v, s, _ := value.get(n)
@@ -429,6 +447,11 @@ func (x *extractor) generic(idx int, r *sdk.Record, op opKind) (row, error) {
 	}
 	if op == opWrite && len(cols) == 0 {
 		return row{}, errors.New("record value has no fields to write")
+	}
+	if op == opWrite && x.cfg.lineage {
+		for _, lc := range lineageColumns {
+			add(lc.name, lineageValue(lc.from, r, &x.cfg.lin), lc.schema, false)
+		}
 	}
 	t := x.table(r.Topic)
 	sig := signature(t, cols)

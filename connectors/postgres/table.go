@@ -162,7 +162,16 @@ func (t *sinkTask) ensure(ctx context.Context, id tableID, rows []*row) (*tableM
 		}
 		return nil, err
 	}
-	if len(missing(m, rows)) == 0 || !t.cfg.autoEvolve {
+	miss := missing(m, rows)
+	if len(miss) == 0 {
+		return m, nil
+	}
+	if !t.cfg.autoEvolve {
+		if t.cfg.lineage {
+			if err := missingLineageError(id, miss); err != nil {
+				return nil, err
+			}
+		}
 		return m, nil
 	}
 	cols, _ := newColumns(rows, m)

@@ -40,7 +40,7 @@ func configDef() *sdk.ConfigDef {
 		gWrite = "Writes"
 		gRetry = "Retries"
 	)
-	return sdk.NewConfigDef().
+	return sdk.WithLineage(sdk.NewConfigDef().
 		String(keyURI, "redis://localhost:6379", "Redis server: redis://[user:password@]host:port[/db], "+
 			"rediss://… for TLS, or host:port",
 			sdk.WithImportance(sdk.High), sdk.InGroup(gConn), sdk.Check(sdk.NonEmpty())).
@@ -69,7 +69,7 @@ func configDef() *sdk.ConfigDef {
 			sdk.InGroup(gRetry), sdk.Check(sdk.AtLeast(0))).
 		String(keyOffsetsKey, "freshet:offsets:${connector}", "Hash in which the sink stores each "+
 			"partition's next Kafka offset, in the same MULTI/EXEC as the data; ${connector} is the connector name",
-			sdk.WithImportance(sdk.Low), sdk.InGroup(gWrite), sdk.Check(sdk.NonEmpty()))
+			sdk.WithImportance(sdk.Low), sdk.InGroup(gWrite), sdk.Check(sdk.NonEmpty())))
 }
 
 // config is the parsed config of a task.
@@ -84,6 +84,10 @@ type config struct {
 	maxRetries   int
 	retryBackoff time.Duration
 	offsetsKey   string
+	// lineage writes the _freshet.* fields (see lineage.go); lin holds the
+	// connector's name and version from the task config.
+	lineage bool
+	lin     sdk.Lineage
 }
 
 func parseConfig(m map[string]string) (*config, error) {
@@ -100,6 +104,8 @@ func parseConfig(m map[string]string) (*config, error) {
 		maxRetries:   v.Int(keyMaxRetries),
 		retryBackoff: time.Duration(v.Int(keyRetryBackoff)) * time.Millisecond,
 		offsetsKey:   strings.ReplaceAll(v.String(keyOffsetsKey), "${connector}", m[keyName]),
+		lineage:      v.Bool(sdk.LineageEnableKey),
+		lin:          sdk.LineageFor(m),
 	}
 	var errs []error
 	bad := func(key string, err error) { errs = append(errs, &sdk.ConfigError{Key: key, Message: err.Error()}) }

@@ -24,6 +24,23 @@
 // so tombstones are skipped there. redis.key.ttl sets a TTL (seconds) on
 // every key written.
 //
+// # Lineage
+//
+// With freshet.lineage.enable=true every write also names the Kafka record it
+// came from (see sdk.Lineage), in the same MULTI/EXEC as the data, in fields
+// _freshet.topic, _freshet.partition, _freshet.offset, _freshet.timestamp
+// (RFC 3339, UTC, milliseconds), _freshet.schema_name, _freshet.schema_version,
+// _freshet.schema_id (the Schema Registry id; records do not carry it yet),
+// _freshet.connector and _freshet.connector_version. Fields the record does
+// not carry (timestamp, schema name, version, id) are left out. Where they go:
+//
+//   - hash: in the hash itself, after the value's fields, in the same HSET; a
+//     value field whose name starts with "_freshet." is not written;
+//   - string: in a companion hash named by the key plus ":_freshet", replaced
+//     (DEL, HSET) with every SET and given the same TTL; a tombstone deletes
+//     both keys;
+//   - stream: in the entry, after the value's fields.
+//
 // # Exactly once
 //
 // Each chunk of at most batch.size records is one MULTI/EXEC transaction,

@@ -364,7 +364,11 @@ func (t *sinkTask) queueOffsets(ctx context.Context, pipe goredis.Pipeliner, sta
 // queue adds one record's commands to the transaction.
 func (t *sinkTask) queue(ctx context.Context, pipe goredis.Pipeliner, key string, r *sdk.Record) ([]goredis.Cmder, error) {
 	ttl := t.cfg.ttl
+	lin := t.cfg.lineage
 	if r.Value == nil {
+		if lin && t.cfg.typ == typeString {
+			return []goredis.Cmder{pipe.Del(ctx, key, key+lineageSuffix)}, nil
+		}
 		return []goredis.Cmder{pipe.Del(ctx, key)}, nil
 	}
 	switch t.cfg.typ {
@@ -380,7 +384,16 @@ func (t *sinkTask) queue(ctx context.Context, pipe goredis.Pipeliner, key string
 		if err != nil {
 			return nil, err
 		}
-		return []goredis.Cmder{pipe.Set(ctx, key, v, ttl)}, nil
+		cmds := []goredis.Cmder{pipe.Set(ctx, key, v, ttl)}
+		if lin {
+			// The companion hash, replaced like a hash value, with the same TTL.
+			lkey := key + lineageSuffix
+			cmds = append(cmds, pipe.Del(ctx, lkey), pipe.HSet(ctx, lkey, t.lineageFields(nil, r)...))
+			if ttl > 0 {
+				cmds = append(cmds, pipe.Expire(ctx, lkey, ttl))
+			}
+		}
+		return cmds, nil
 	case typeHash:
 		fields, err := fieldsOf(r.Value)
 		if errors.Is(err, errNotFields) {
@@ -388,6 +401,9 @@ func (t *sinkTask) queue(ctx context.Context, pipe goredis.Pipeliner, key string
 		}
 		if err != nil {
 			return nil, err
+		}
+		if lin {
+			fields = t.lineageFields(dropLineageFields(fields), r)
 		}
 		// Replace the hash: fields missing from this record must not survive
 		// from an older one.
@@ -409,6 +425,9 @@ func (t *sinkTask) queue(ctx context.Context, pipe goredis.Pipeliner, key string
 			fields = []any{"value", v}
 		} else if err != nil {
 			return nil, err
+		}
+		if lin && len(fields) > 0 {
+			fields = t.lineageFields(dropLineageFields(fields), r)
 		}
 		if len(fields) == 0 {
 			return nil, errors.New("redis.type=stream: the record value has no non-null fields")
