@@ -155,7 +155,10 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 	}
 	id := workerID(cfg.Listeners[0])
 	var h *herder.Herder
-	hooks = append(hooks, s.metrics, herderHooks{&h})
+	if cfg.MetricsEnable {
+		hooks = append(hooks, s.metrics)
+	}
+	hooks = append(hooks, herderHooks{&h})
 	s.worker, err = worker.New(id, props, offsets, log,
 		worker.WithHooks(hooks...),
 		worker.WithFlushInterval(cfg.OffsetFlushInterval),

@@ -65,6 +65,7 @@ const (
 	KeyRESTTLSCert       = "freshet.rest.tls.cert.file"
 	KeyRESTTLSKey        = "freshet.rest.tls.key.file"
 	KeyPprofEnable       = "freshet.pprof.enable"
+	KeyMetricsEnable     = "freshet.metrics.enable"
 )
 
 // Defaults that differ from Kafka Connect's, or that Kafka Connect lacks.
@@ -142,7 +143,8 @@ func WorkerDef() *sdk.ConfigDef {
 		String(KeyRESTAuthFile, "", "File of REST credentials (token or basic, each with a role: viewer, operator, admin; make one line with `freshet connectors hash-secret`). Empty: no authentication, so keep the listener on loopback.", in(groupFreshet)).
 		String(KeyRESTTLSCert, "", "PEM certificate that https:// listeners serve.", in(groupFreshet)).
 		String(KeyRESTTLSKey, "", "PEM private key of freshet.rest.tls.cert.file.", in(groupFreshet)).
-		Bool(KeyPprofEnable, false, "Serve Go's pprof profiles at /debug/pprof/ (admin role).", in(groupFreshet))
+		Bool(KeyPprofEnable, false, "Serve Go's pprof profiles at /debug/pprof/ (admin role).", in(groupFreshet)).
+		Bool(KeyMetricsEnable, true, "Collect metrics and freshness (GET /metrics, the freshness object in statuses). Off only to measure their cost.", in(groupFreshet))
 }
 
 // Worker is a parsed worker config. Durations come from the *.ms keys.
@@ -196,6 +198,7 @@ type Worker struct {
 	RESTTLSCert       string
 	RESTTLSKey        string
 	PprofEnable       bool
+	MetricsEnable     bool
 
 	// Resolver resolves config-provider references with the providers
 	// declared in config.providers.
@@ -268,6 +271,7 @@ func ParseWorker(props map[string]string) (Worker, error) {
 		RESTTLSCert:       v.String(KeyRESTTLSCert),
 		RESTTLSKey:        v.String(KeyRESTTLSKey),
 		PprofEnable:       v.Bool(KeyPprofEnable),
+		MetricsEnable:     v.Bool(KeyMetricsEnable),
 
 		Resolver: res,
 		Props:    maps.Clone(props),

@@ -192,31 +192,9 @@ func (t *sinkTask) run(ctx context.Context) error {
 			t.client.AllowRebalance()
 			return err
 		}
-		t.reportFetched(fetches)
-		batch, raws = batch[:0], raws[:0]
-		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-			// Everything before the first record of an assignment is done:
-			// that is where a rewind goes back to until something is committed.
-			tp := sdk.TopicPartition{Topic: p.Topic, Partition: p.Partition}
-			if _, ok := t.committed[tp]; !ok && len(p.Records) > 0 {
-				t.committed[tp] = p.Records[0].Offset
-			}
-		})
 		var bytes int64
 		var err error
-		fetches.EachRecord(func(r *kgo.Record) {
-			if err != nil {
-				return
-			}
-			bytes += int64(len(r.Key) + len(r.Value))
-			var rec sdk.Record
-			var keep bool
-			rec, keep, err = t.toSink(ctx, r)
-			if keep && err == nil {
-				batch = append(batch, rec)
-				raws = append(raws, r)
-			}
-		})
+		batch, raws, bytes, err = t.convertFetch(ctx, fetches, batch[:0], raws[:0])
 		if err == nil && len(batch) > 0 {
 			err = t.putBatch(ctx, batch, raws)
 		}
@@ -229,7 +207,7 @@ func (t *sinkTask) run(ctx context.Context) error {
 			})
 			t.unflushed += bytes
 			err = t.policy.guard.processed(fetches.NumRecords())
-			if n := len(raws); n > 0 {
+			if n := fetches.NumRecords(); n > 0 {
 				t.avgSize = 0.8*t.avgSize + 0.2*float64(bytes)/float64(n)
 			}
 			if err == nil && (t.unflushed >= t.bufferBytes || time.Since(t.lastFlush) >= t.flushEvery) {
@@ -259,23 +237,45 @@ func (t *sinkTask) pollSize() int {
 	return max(64, min(t.maxPoll, int(float64(t.bufferBytes)/4/t.avgSize)))
 }
 
-// reportFetched tells hooks what each partition of a poll returned.
-func (t *sinkTask) reportFetched(f kgo.Fetches) {
+// convertFetch converts and transforms a poll's records, partition by
+// partition, appending what is to be put to batch and raws; it tells hooks
+// what each partition returned. One pass over the records: this is the hot
+// path.
+func (t *sinkTask) convertFetch(ctx context.Context, f kgo.Fetches, batch []sdk.Record, raws []*kgo.Record) ([]sdk.Record, []*kgo.Record, int64, error) {
+	var total int64
+	var err error
 	f.EachPartition(func(p kgo.FetchTopicPartition) {
 		n := len(p.Records)
-		if n == 0 {
+		if n == 0 || err != nil {
 			return
 		}
-		var bytes int64
-		for _, r := range p.Records {
-			bytes += int64(len(r.Key) + len(r.Value))
+		// Everything before the first record of an assignment is done: that
+		// is where a rewind goes back to until something is committed.
+		tp := sdk.TopicPartition{Topic: p.Topic, Partition: p.Partition}
+		if _, ok := t.committed[tp]; !ok {
+			t.committed[tp] = p.Records[0].Offset
 		}
-		t.hooks.fetched(t.id, p.Topic, p.Partition, n, bytes, p.HighWatermark, p.Records[n-1].Offset+1)
 		if !t.topics[p.Topic] {
 			t.topics[p.Topic] = true
 			t.hooks.topicActive(t.id, p.Topic)
 		}
+		var bytes int64
+		for _, r := range p.Records {
+			bytes += int64(len(r.Key) + len(r.Value))
+			rec, keep, cerr := t.toSink(ctx, r)
+			if cerr != nil {
+				err = cerr
+				return
+			}
+			if keep {
+				batch = append(batch, rec)
+				raws = append(raws, r)
+			}
+		}
+		total += bytes
+		t.hooks.fetched(t.id, p.Topic, p.Partition, n, bytes, p.HighWatermark, p.Records[n-1].Offset+1)
 	})
+	return batch, raws, total, err
 }
 
 // delivered tells hooks the Kafka timestamps of the records Put accepted:
