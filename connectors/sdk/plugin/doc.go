@@ -7,9 +7,11 @@
 //
 //	func main() { plugin.Serve(myconnector.Plugin()) }
 //
-// Serve speaks version 1 of Freshet's connector protocol
+// Serve speaks versions 1 and 2 of Freshet's connector protocol
 // (connectors/sdk/proto/connectorv1) over hashicorp/go-plugin's gRPC
-// transport, with automatic mutual TLS. The worker discovers the executable
+// transport, with automatic mutual TLS; with a worker that speaks 2 on
+// Linux, Put batches arrive through a shared memory region the worker
+// passes the process. The worker discovers the executable
 // in a plugin.path directory, describes it (name, version, kind, config
 // definition), and calls the connector and its tasks exactly as it calls a
 // built-in connector: the connector cannot tell where it runs.

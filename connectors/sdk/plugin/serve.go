@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
@@ -24,11 +25,27 @@ func Serve(plugins ...sdk.Plugin) {
 		fmt.Fprintf(os.Stderr, "freshet plugin: %v\n", err)
 		os.Exit(1)
 	}
+	// A plugin process allocates a batch's worth of memory per Put and
+	// keeps little: with Go's default GOGC it would collect several times
+	// per batch. Unless the operator chose, collect when the heap has grown
+	// four times over what it keeps.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	// Without a region, Put chunks come inline; the host only sends
+	// references to a region it has passed.
+	if srv.shared, err = mapShared(os.Getenv(connectorv1.SharedMemoryEnv)); err != nil {
+		fmt.Fprintf(os.Stderr, "freshet plugin: %v\n", err)
+	}
+	// Every version this package speaks: go-plugin picks the newest one the
+	// worker speaks too.
+	versions := map[int]goplugin.PluginSet{}
+	for v := connectorv1.MinProtocolVersion; v <= connectorv1.ProtocolVersion; v++ {
+		versions[v] = goplugin.PluginSet{connectorv1.PluginName: &grpcPlugin{srv: srv}}
+	}
 	goplugin.Serve(&goplugin.ServeConfig{
-		HandshakeConfig: handshake(),
-		VersionedPlugins: map[int]goplugin.PluginSet{
-			connectorv1.ProtocolVersion: {connectorv1.PluginName: &grpcPlugin{srv: srv}},
-		},
+		HandshakeConfig:  handshake(),
+		VersionedPlugins: versions,
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts,
 				grpc.ForceServerCodecV2(connectorv1.Codec{}),

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ type server struct {
 	life   context.Context // the lifetime of the connector or task, from Start to Stop
 	end    context.CancelFunc
 	batch  []sdk.Record // Put's batch, reused as the worker reuses its own
+	shared []byte       // the host's shared memory region (version 2), read-only; nil without one
 	enc    pb.Encoder
 }
 
@@ -216,7 +218,11 @@ func (s *server) Put(stream pb.Plugin_PutServer) error {
 		if err != nil {
 			return err
 		}
-		if s.batch, err = pb.DecodeRaw(chunk.Data, s.batch); err != nil {
+		data, err := s.chunkBytes(chunk.Data)
+		if err != nil {
+			return pb.Status(sdk.Fatal(fmt.Errorf("put: %w", err)))
+		}
+		if s.batch, err = pb.DecodeRaw(data, s.batch); err != nil {
 			return pb.Status(sdk.Fatal(fmt.Errorf("decode batch: %w", err)))
 		}
 	}
@@ -241,6 +247,25 @@ func (s *server) Put(stream pb.Plugin_PutServer) error {
 		return err
 	}
 	return stream.SendAndClose(out)
+}
+
+// chunkBytes returns the bytes of a Put chunk: the chunk itself, or, for a
+// reference to the shared region, a copy of the bytes it locates. The copy
+// is the chunk's own: the decoded records alias it, and the host writes the
+// region again once this Put has returned.
+func (s *server) chunkBytes(chunk []byte) ([]byte, error) {
+	off, n, ok, err := pb.ParseSharedRef(chunk)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return chunk, nil
+	case s.shared == nil:
+		return nil, errors.New("the host sent a chunk in shared memory, and this process has no shared region")
+	case off+n > len(s.shared):
+		return nil, fmt.Errorf("a shared chunk (%d bytes at %d) lies outside the %d-byte region", n, off, len(s.shared))
+	}
+	return bytes.Clone(s.shared[off : off+n]), nil
 }
 
 func (s *server) Flush(ctx context.Context, req *pb.OffsetsMessage) (*pb.FlushResponse, error) {

@@ -57,8 +57,12 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("refusing to run plugin %s: it speaks connector protocol version %s, and this worker speaks version %s",
-		e.Binary, e.Got, joinInts(e.Supported))
+	versions := "version " + joinInts(e.Supported)
+	if len(e.Supported) > 1 {
+		versions = "versions " + joinInts(e.Supported)
+	}
+	return fmt.Sprintf("refusing to run plugin %s: it speaks connector protocol version %s, and this worker speaks %s",
+		e.Binary, e.Got, versions)
 }
 
 func joinInts(v []int) string {

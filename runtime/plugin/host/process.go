@@ -37,8 +37,11 @@ func (c Command) String() string { return strings.Join(append([]string{c.Path}, 
 // protocols are the connector protocol versions this host speaks, by
 // version. A newer protocol is added here beside the old ones, so that
 // plugins built against an older sdk keep running.
+// Versions 1 and 2 dispense the same client: version 2 only adds Put
+// chunks in shared memory, which the host sends when it has negotiated 2.
 var protocols = map[int]goplugin.PluginSet{
-	pb.ProtocolVersion: {pb.PluginName: &clientPlugin{}},
+	1: {pb.PluginName: &clientPlugin{}},
+	2: {pb.PluginName: &clientPlugin{}},
 }
 
 func supportedVersions() []int {
@@ -71,6 +74,12 @@ type process struct {
 	rpc    pb.PluginClient
 	tail   *tail
 	lines  int
+
+	// mem is the shared memory region for Put chunks, mapped until the
+	// process stops; shared is mem while Put may use it: when the process
+	// speaks protocol version 2 and no Put has failed half way.
+	mem    []byte
+	shared []byte
 }
 
 // exited reports whether the process has ended.
@@ -90,12 +99,25 @@ func (p *process) exitError() *ExitError {
 
 // stop ends the process: go-plugin asks it to shut down, and kills it if
 // it has not within two seconds. It waits for the process's goroutines.
-func (p *process) stop() { p.client.Kill() }
+func (p *process) stop() {
+	p.client.Kill()
+	p.unmap()
+}
 
 // kill ends the process at once.
 func (p *process) kill() {
 	_ = p.run.Kill(context.Background())
 	p.client.Kill()
+	p.unmap()
+}
+
+// unmap releases the shared region. The process is used by one goroutine
+// at a time, so no Put is writing to it.
+func (p *process) unmap() {
+	if p.mem != nil {
+		unmapShared(p.mem)
+		p.mem, p.shared = nil, nil
+	}
 }
 
 // launch starts cmd and connects to its connector service. name is the
@@ -115,10 +137,21 @@ func (h *Host) launch(ctx context.Context, name string, cmd Command) (*process, 
 	}
 	ec := exec.Command(cmd.Path, cmd.Args...)
 	ec.Env = append(append(os.Environ(), cmd.Env...), "PLUGIN_CLIENT_CERT="+certPEM)
+	// The shared region goes to the process as its descriptor 3. A process
+	// that speaks only version 1 ignores it.
+	memFile, mem, err := newShared(sharedBytes)
+	if err != nil {
+		log.Warn("plugin runs without shared memory", zap.Error(err))
+	}
+	if memFile != nil {
+		defer memFile.Close() // the process has its own copy once started
+		ec.ExtraFiles = []*os.File{memFile}
+		ec.Env = append(ec.Env, fmt.Sprintf("%s=3:%d", pb.SharedMemoryEnv, len(mem)))
+	}
 	var run atomic.Pointer[procRunner] // set by go-plugin's start, on another goroutine
 	p.client = goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig: goplugin.HandshakeConfig{
-			ProtocolVersion:  pb.ProtocolVersion,
+			ProtocolVersion:  pb.MinProtocolVersion,
 			MagicCookieKey:   pb.MagicCookieKey,
 			MagicCookieValue: pb.MagicCookieValue,
 		},
@@ -161,12 +194,21 @@ func (h *Host) launch(ctx context.Context, name string, cmd Command) (*process, 
 	}
 	if err != nil {
 		p.client.Kill()
+		if mem != nil {
+			unmapShared(mem)
+		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("start plugin %s: %w", cmd, ctx.Err())
 		}
 		return nil, p.startError(cmd, run.Load(), err)
 	}
 	p.run = run.Load()
+	if mem != nil {
+		p.mem = mem
+		if p.client.NegotiatedVersion() >= 2 {
+			p.shared = mem
+		}
+	}
 	log.Debug("plugin started", zap.Int("pid", p.run.Pid()), zap.Stringer("command", cmd))
 	return p, nil
 }
@@ -219,4 +261,13 @@ func (p *process) startError(cmd Command, run *procRunner, err error) error {
 const (
 	windowBytes = 16 << 20
 	bufferBytes = 256 << 10
+)
+
+// Shared memory sizes (protocol version 2): the region of each plugin
+// process, and the chunk a batch is cut at in it. A batch that outgrows the
+// region sends its remaining chunks inline. Memory is taken as a Put first
+// writes it, so a process that never gets a large batch costs little.
+const (
+	sharedBytes      = 16 << 20
+	sharedChunkBytes = 256 << 10
 )

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"unsafe"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
 	pb "github.com/freshet-dev/freshet/connectors/sdk/proto/connectorv1"
@@ -85,7 +86,10 @@ func (t *sinkTask) Put(ctx context.Context, batch []sdk.Record) error {
 	return berr
 }
 
-// put streams the batch in chunks and waits for the outcome.
+// put streams the batch in chunks and waits for the outcome. With a
+// shared region, chunks are encoded into it and only references cross the
+// socket; a Put that does not end with a PutResponse may have left the
+// plugin reading the region, so the process's later Puts go inline.
 func (t *sinkTask) put(ctx context.Context, p *process, batch []sdk.Record) (*pb.PutResponse, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream if encoding fails half way
@@ -94,20 +98,64 @@ func (t *sinkTask) put(ctx context.Context, p *process, batch []sdk.Record) (*pb
 		return nil, err
 	}
 	var encErr error
-	err = t.enc.EncodeChunks(batch, func(chunk *pb.RawBatch) error {
+	send := func(chunk *pb.RawBatch) error {
 		if err := stream.SendMsg(chunk); err != nil {
 			encErr = err
 			return err
 		}
 		return nil
-	})
+	}
+	if p.shared != nil {
+		err = t.encodeShared(p.shared, batch, send)
+	} else {
+		err = t.enc.EncodeChunks(batch, send)
+	}
 	switch {
 	case encErr != nil:
 		// The stream broke; CloseAndRecv says why.
 	case err != nil:
+		p.shared = nil
 		return nil, sdk.Fatal(fmt.Errorf("put: encode batch for plugin %s: %w", t.name, err))
 	}
-	return stream.CloseAndRecv()
+	resp, err := stream.CloseAndRecv()
+	if err != nil {
+		p.shared = nil
+	}
+	return resp, err
+}
+
+// encodeShared encodes batch into region, one chunk after another, and
+// sends a reference to each; the chunks that do not fit go inline.
+func (t *sinkTask) encodeShared(region []byte, batch []sdk.Record, send func(*pb.RawBatch) error) error {
+	off, start := 0, 0
+	for {
+		var chunk *pb.RawBatch
+		if rest := region[off:]; len(rest) >= sharedChunkBytes {
+			buf, end, err := t.enc.AppendChunk(rest[:0], batch, start, sharedChunkBytes)
+			if err != nil {
+				return err
+			}
+			if len(buf) > 0 && unsafe.SliceData(buf) != unsafe.SliceData(rest) {
+				// It outgrew the region and append moved it to the heap.
+				chunk, off = &pb.RawBatch{Data: buf}, len(region)
+			} else {
+				chunk, off = pb.SharedRef(off, len(buf)), off+len(buf)
+			}
+			start = end
+		} else {
+			buf, end, err := t.enc.AppendChunk(make([]byte, 0, pb.ChunkBytes+pb.ChunkBytes/8), batch, start, pb.ChunkBytes)
+			if err != nil {
+				return err
+			}
+			chunk, start = &pb.RawBatch{Data: buf}, end
+		}
+		if err := send(chunk); err != nil {
+			return err
+		}
+		if start >= len(batch) {
+			return nil
+		}
+	}
 }
 
 func (t *sinkTask) Flush(ctx context.Context, offsets sdk.Offsets) (sdk.Offsets, error) {

@@ -1,7 +1,7 @@
-// The Freshet connector plugin protocol, version 1.
+// The Freshet connector plugin protocol, versions 1 and 2.
 //
 // A plugin is an executable that speaks hashicorp/go-plugin's handshake
-// (magic cookie FRESHET_PLUGIN=connector, protocol version 1, gRPC) and serves
+// (magic cookie FRESHET_PLUGIN=connector, protocol version 1 or 2, gRPC) and serves
 // the Plugin service below, plus go-plugin's grpc.health.v1 Health service
 // (service name "plugin"). One process serves one role at a time: describing
 // and validating, one connector instance, or one task. The host starts a
@@ -13,6 +13,15 @@
 // schema is sent once per batch rather than once per record. Large batches
 // are split into chunks of a stream; the receiver joins them before it calls
 // the task, so the task sees the batch the runtime made.
+//
+// Version 2 adds shared memory for Put: on Linux the host may pass the
+// plugin a memory region as an inherited file descriptor, named by the
+// environment variable FRESHET_PLUGIN_SHARED_MEMORY="<fd>:<bytes>". A Put
+// chunk may then carry only RecordBatch.shared: its bytes (a RecordBatch in
+// wire format) are in the region. The plugin copies them out before it reads
+// the next chunk; the host writes the region again only after the Put call
+// has returned a PutResponse. A plugin that speaks only version 1 never
+// sees such a chunk, and one that speaks 2 but maps no region fails the Put.
 //
 // Errors: a failed call returns a gRPC status whose details hold an Error
 // (class, message, cause chain). Per-record outcomes of Put travel in
@@ -1626,8 +1635,10 @@ type RecordBatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Schemas used by this chunk's records (and by nested struct values);
 	// referred to by 1-based index, 0 meaning none.
-	Schemas       []*Schema `protobuf:"bytes,1,rep,name=schemas,proto3" json:"schemas,omitempty"`
-	Records       []*Record `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	Schemas []*Schema `protobuf:"bytes,1,rep,name=schemas,proto3" json:"schemas,omitempty"`
+	Records []*Record `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	// Version 2: set alone, the chunk is in the shared memory region.
+	Shared        *SharedChunk `protobuf:"bytes,3,opt,name=shared,proto3" json:"shared,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1676,6 +1687,66 @@ func (x *RecordBatch) GetRecords() []*Record {
 	return nil
 }
 
+func (x *RecordBatch) GetShared() *SharedChunk {
+	if x != nil {
+		return x.Shared
+	}
+	return nil
+}
+
+// SharedChunk locates a chunk in the shared memory region (version 2).
+type SharedChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Offset        uint64                 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	Length        uint64                 `protobuf:"varint,2,opt,name=length,proto3" json:"length,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SharedChunk) Reset() {
+	*x = SharedChunk{}
+	mi := &file_connector_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SharedChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SharedChunk) ProtoMessage() {}
+
+func (x *SharedChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SharedChunk.ProtoReflect.Descriptor instead.
+func (*SharedChunk) Descriptor() ([]byte, []int) {
+	return file_connector_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SharedChunk) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *SharedChunk) GetLength() uint64 {
+	if x != nil {
+		return x.Length
+	}
+	return 0
+}
+
 type Record struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Topic     string                 `protobuf:"bytes,1,opt,name=topic,proto3" json:"topic,omitempty"`
@@ -1698,7 +1769,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_connector_proto_msgTypes[27]
+	mi := &file_connector_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1781,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[27]
+	mi := &file_connector_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1794,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{27}
+	return file_connector_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Record) GetTopic() string {
@@ -1828,7 +1899,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_connector_proto_msgTypes[28]
+	mi := &file_connector_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1840,7 +1911,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[28]
+	mi := &file_connector_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1853,7 +1924,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{28}
+	return file_connector_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Header) GetKey() string {
@@ -1890,7 +1961,7 @@ type Schema struct {
 
 func (x *Schema) Reset() {
 	*x = Schema{}
-	mi := &file_connector_proto_msgTypes[29]
+	mi := &file_connector_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1902,7 +1973,7 @@ func (x *Schema) String() string {
 func (*Schema) ProtoMessage() {}
 
 func (x *Schema) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[29]
+	mi := &file_connector_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1915,7 +1986,7 @@ func (x *Schema) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Schema.ProtoReflect.Descriptor instead.
 func (*Schema) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{29}
+	return file_connector_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Schema) GetType() Type {
@@ -1998,7 +2069,7 @@ type Field struct {
 
 func (x *Field) Reset() {
 	*x = Field{}
-	mi := &file_connector_proto_msgTypes[30]
+	mi := &file_connector_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2010,7 +2081,7 @@ func (x *Field) String() string {
 func (*Field) ProtoMessage() {}
 
 func (x *Field) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[30]
+	mi := &file_connector_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2023,7 +2094,7 @@ func (x *Field) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Field.ProtoReflect.Descriptor instead.
 func (*Field) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{30}
+	return file_connector_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Field) GetName() string {
@@ -2069,7 +2140,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_connector_proto_msgTypes[31]
+	mi := &file_connector_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2152,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[31]
+	mi := &file_connector_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2165,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{31}
+	return file_connector_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2360,7 +2431,7 @@ type ValueList struct {
 
 func (x *ValueList) Reset() {
 	*x = ValueList{}
-	mi := &file_connector_proto_msgTypes[32]
+	mi := &file_connector_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2372,7 +2443,7 @@ func (x *ValueList) String() string {
 func (*ValueList) ProtoMessage() {}
 
 func (x *ValueList) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[32]
+	mi := &file_connector_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2385,7 +2456,7 @@ func (x *ValueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueList.ProtoReflect.Descriptor instead.
 func (*ValueList) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{32}
+	return file_connector_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ValueList) GetValues() []*Value {
@@ -2404,7 +2475,7 @@ type MapValue struct {
 
 func (x *MapValue) Reset() {
 	*x = MapValue{}
-	mi := &file_connector_proto_msgTypes[33]
+	mi := &file_connector_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2416,7 +2487,7 @@ func (x *MapValue) String() string {
 func (*MapValue) ProtoMessage() {}
 
 func (x *MapValue) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[33]
+	mi := &file_connector_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2429,7 +2500,7 @@ func (x *MapValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MapValue.ProtoReflect.Descriptor instead.
 func (*MapValue) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{33}
+	return file_connector_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *MapValue) GetEntries() []*MapEntry {
@@ -2449,7 +2520,7 @@ type MapEntry struct {
 
 func (x *MapEntry) Reset() {
 	*x = MapEntry{}
-	mi := &file_connector_proto_msgTypes[34]
+	mi := &file_connector_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2461,7 +2532,7 @@ func (x *MapEntry) String() string {
 func (*MapEntry) ProtoMessage() {}
 
 func (x *MapEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[34]
+	mi := &file_connector_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2474,7 +2545,7 @@ func (x *MapEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MapEntry.ProtoReflect.Descriptor instead.
 func (*MapEntry) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{34}
+	return file_connector_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *MapEntry) GetKey() *Value {
@@ -2500,7 +2571,7 @@ type StringMap struct {
 
 func (x *StringMap) Reset() {
 	*x = StringMap{}
-	mi := &file_connector_proto_msgTypes[35]
+	mi := &file_connector_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2512,7 +2583,7 @@ func (x *StringMap) String() string {
 func (*StringMap) ProtoMessage() {}
 
 func (x *StringMap) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[35]
+	mi := &file_connector_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2525,7 +2596,7 @@ func (x *StringMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StringMap.ProtoReflect.Descriptor instead.
 func (*StringMap) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{35}
+	return file_connector_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *StringMap) GetEntries() map[string]*Value {
@@ -2547,7 +2618,7 @@ type StructValue struct {
 
 func (x *StructValue) Reset() {
 	*x = StructValue{}
-	mi := &file_connector_proto_msgTypes[36]
+	mi := &file_connector_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2559,7 +2630,7 @@ func (x *StructValue) String() string {
 func (*StructValue) ProtoMessage() {}
 
 func (x *StructValue) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[36]
+	mi := &file_connector_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2572,7 +2643,7 @@ func (x *StructValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StructValue.ProtoReflect.Descriptor instead.
 func (*StructValue) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{36}
+	return file_connector_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *StructValue) GetSchema() uint32 {
@@ -2601,7 +2672,7 @@ type Decimal struct {
 
 func (x *Decimal) Reset() {
 	*x = Decimal{}
-	mi := &file_connector_proto_msgTypes[37]
+	mi := &file_connector_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2613,7 +2684,7 @@ func (x *Decimal) String() string {
 func (*Decimal) ProtoMessage() {}
 
 func (x *Decimal) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[37]
+	mi := &file_connector_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2626,7 +2697,7 @@ func (x *Decimal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decimal.ProtoReflect.Descriptor instead.
 func (*Decimal) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{37}
+	return file_connector_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Decimal) GetUnscaled() []byte {
@@ -2653,7 +2724,7 @@ type Time struct {
 
 func (x *Time) Reset() {
 	*x = Time{}
-	mi := &file_connector_proto_msgTypes[38]
+	mi := &file_connector_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2665,7 +2736,7 @@ func (x *Time) String() string {
 func (*Time) ProtoMessage() {}
 
 func (x *Time) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[38]
+	mi := &file_connector_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2678,7 +2749,7 @@ func (x *Time) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Time.ProtoReflect.Descriptor instead.
 func (*Time) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{38}
+	return file_connector_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Time) GetSeconds() int64 {
@@ -2711,7 +2782,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_connector_proto_msgTypes[39]
+	mi := &file_connector_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2723,7 +2794,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[39]
+	mi := &file_connector_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2736,7 +2807,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{39}
+	return file_connector_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Error) GetClass() Class {
@@ -2778,7 +2849,7 @@ type Cause struct {
 
 func (x *Cause) Reset() {
 	*x = Cause{}
-	mi := &file_connector_proto_msgTypes[40]
+	mi := &file_connector_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2790,7 +2861,7 @@ func (x *Cause) String() string {
 func (*Cause) ProtoMessage() {}
 
 func (x *Cause) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[40]
+	mi := &file_connector_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2803,7 +2874,7 @@ func (x *Cause) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cause.ProtoReflect.Descriptor instead.
 func (*Cause) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{40}
+	return file_connector_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Cause) GetMessage() string {
@@ -2942,10 +3013,14 @@ const file_connector_proto_rawDesc = "" +
 	"\tpositions\x18\x01 \x03(\v2\x1e.freshet.connector.v1.PositionR\tpositions\"z\n" +
 	"\bPosition\x129\n" +
 	"\tpartition\x18\x01 \x01(\v2\x1b.freshet.connector.v1.ValueR\tpartition\x123\n" +
-	"\x06offset\x18\x02 \x01(\v2\x1b.freshet.connector.v1.ValueR\x06offset\"}\n" +
+	"\x06offset\x18\x02 \x01(\v2\x1b.freshet.connector.v1.ValueR\x06offset\"\xb8\x01\n" +
 	"\vRecordBatch\x126\n" +
 	"\aschemas\x18\x01 \x03(\v2\x1c.freshet.connector.v1.SchemaR\aschemas\x126\n" +
-	"\arecords\x18\x02 \x03(\v2\x1c.freshet.connector.v1.RecordR\arecords\"\xb5\x04\n" +
+	"\arecords\x18\x02 \x03(\v2\x1c.freshet.connector.v1.RecordR\arecords\x129\n" +
+	"\x06shared\x18\x03 \x01(\v2!.freshet.connector.v1.SharedChunkR\x06shared\"=\n" +
+	"\vSharedChunk\x12\x16\n" +
+	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x16\n" +
+	"\x06length\x18\x02 \x01(\x04R\x06length\"\xb5\x04\n" +
 	"\x06Record\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x05R\tpartition\x12\x16\n" +
@@ -3098,7 +3173,7 @@ func file_connector_proto_rawDescGZIP() []byte {
 }
 
 var file_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_connector_proto_goTypes = []any{
 	(Kind)(0),                     // 0: freshet.connector.v1.Kind
 	(Type)(0),                     // 1: freshet.connector.v1.Type
@@ -3130,113 +3205,115 @@ var file_connector_proto_goTypes = []any{
 	(*CommitRequest)(nil),         // 27: freshet.connector.v1.CommitRequest
 	(*Position)(nil),              // 28: freshet.connector.v1.Position
 	(*RecordBatch)(nil),           // 29: freshet.connector.v1.RecordBatch
-	(*Record)(nil),                // 30: freshet.connector.v1.Record
-	(*Header)(nil),                // 31: freshet.connector.v1.Header
-	(*Schema)(nil),                // 32: freshet.connector.v1.Schema
-	(*Field)(nil),                 // 33: freshet.connector.v1.Field
-	(*Value)(nil),                 // 34: freshet.connector.v1.Value
-	(*ValueList)(nil),             // 35: freshet.connector.v1.ValueList
-	(*MapValue)(nil),              // 36: freshet.connector.v1.MapValue
-	(*MapEntry)(nil),              // 37: freshet.connector.v1.MapEntry
-	(*StringMap)(nil),             // 38: freshet.connector.v1.StringMap
-	(*StructValue)(nil),           // 39: freshet.connector.v1.StructValue
-	(*Decimal)(nil),               // 40: freshet.connector.v1.Decimal
-	(*Time)(nil),                  // 41: freshet.connector.v1.Time
-	(*Error)(nil),                 // 42: freshet.connector.v1.Error
-	(*Cause)(nil),                 // 43: freshet.connector.v1.Cause
-	nil,                           // 44: freshet.connector.v1.ValidateRequest.ConfigEntry
-	nil,                           // 45: freshet.connector.v1.StartConnectorRequest.ConfigEntry
-	nil,                           // 46: freshet.connector.v1.TaskConfig.ConfigEntry
-	nil,                           // 47: freshet.connector.v1.StartTaskRequest.ConfigEntry
-	nil,                           // 48: freshet.connector.v1.Schema.ParametersEntry
-	nil,                           // 49: freshet.connector.v1.StringMap.EntriesEntry
+	(*SharedChunk)(nil),           // 30: freshet.connector.v1.SharedChunk
+	(*Record)(nil),                // 31: freshet.connector.v1.Record
+	(*Header)(nil),                // 32: freshet.connector.v1.Header
+	(*Schema)(nil),                // 33: freshet.connector.v1.Schema
+	(*Field)(nil),                 // 34: freshet.connector.v1.Field
+	(*Value)(nil),                 // 35: freshet.connector.v1.Value
+	(*ValueList)(nil),             // 36: freshet.connector.v1.ValueList
+	(*MapValue)(nil),              // 37: freshet.connector.v1.MapValue
+	(*MapEntry)(nil),              // 38: freshet.connector.v1.MapEntry
+	(*StringMap)(nil),             // 39: freshet.connector.v1.StringMap
+	(*StructValue)(nil),           // 40: freshet.connector.v1.StructValue
+	(*Decimal)(nil),               // 41: freshet.connector.v1.Decimal
+	(*Time)(nil),                  // 42: freshet.connector.v1.Time
+	(*Error)(nil),                 // 43: freshet.connector.v1.Error
+	(*Cause)(nil),                 // 44: freshet.connector.v1.Cause
+	nil,                           // 45: freshet.connector.v1.ValidateRequest.ConfigEntry
+	nil,                           // 46: freshet.connector.v1.StartConnectorRequest.ConfigEntry
+	nil,                           // 47: freshet.connector.v1.TaskConfig.ConfigEntry
+	nil,                           // 48: freshet.connector.v1.StartTaskRequest.ConfigEntry
+	nil,                           // 49: freshet.connector.v1.Schema.ParametersEntry
+	nil,                           // 50: freshet.connector.v1.StringMap.EntriesEntry
 }
 var file_connector_proto_depIdxs = []int32{
 	6,  // 0: freshet.connector.v1.DescribeResponse.connectors:type_name -> freshet.connector.v1.Connector
 	0,  // 1: freshet.connector.v1.Connector.kind:type_name -> freshet.connector.v1.Kind
 	7,  // 2: freshet.connector.v1.Connector.config:type_name -> freshet.connector.v1.ConfigKey
-	44, // 3: freshet.connector.v1.ValidateRequest.config:type_name -> freshet.connector.v1.ValidateRequest.ConfigEntry
+	45, // 3: freshet.connector.v1.ValidateRequest.config:type_name -> freshet.connector.v1.ValidateRequest.ConfigEntry
 	10, // 4: freshet.connector.v1.ValidateResponse.problems:type_name -> freshet.connector.v1.ConfigProblem
-	45, // 5: freshet.connector.v1.StartConnectorRequest.config:type_name -> freshet.connector.v1.StartConnectorRequest.ConfigEntry
+	46, // 5: freshet.connector.v1.StartConnectorRequest.config:type_name -> freshet.connector.v1.StartConnectorRequest.ConfigEntry
 	14, // 6: freshet.connector.v1.TaskConfigsResponse.tasks:type_name -> freshet.connector.v1.TaskConfig
-	46, // 7: freshet.connector.v1.TaskConfig.config:type_name -> freshet.connector.v1.TaskConfig.ConfigEntry
-	47, // 8: freshet.connector.v1.StartTaskRequest.config:type_name -> freshet.connector.v1.StartTaskRequest.ConfigEntry
+	47, // 7: freshet.connector.v1.TaskConfig.config:type_name -> freshet.connector.v1.TaskConfig.ConfigEntry
+	48, // 8: freshet.connector.v1.StartTaskRequest.config:type_name -> freshet.connector.v1.StartTaskRequest.ConfigEntry
 	16, // 9: freshet.connector.v1.PartitionsRequest.partitions:type_name -> freshet.connector.v1.TopicPartition
 	18, // 10: freshet.connector.v1.OffsetsMessage.offsets:type_name -> freshet.connector.v1.PartitionOffset
 	18, // 11: freshet.connector.v1.FlushResponse.offsets:type_name -> freshet.connector.v1.PartitionOffset
 	22, // 12: freshet.connector.v1.PutResponse.failed:type_name -> freshet.connector.v1.RecordError
-	42, // 13: freshet.connector.v1.RecordError.error:type_name -> freshet.connector.v1.Error
+	43, // 13: freshet.connector.v1.RecordError.error:type_name -> freshet.connector.v1.Error
 	15, // 14: freshet.connector.v1.StartSourceMessage.start:type_name -> freshet.connector.v1.StartTaskRequest
 	26, // 15: freshet.connector.v1.StartSourceMessage.offset:type_name -> freshet.connector.v1.OffsetAnswer
 	25, // 16: freshet.connector.v1.StartSourceReply.offset:type_name -> freshet.connector.v1.OffsetQuestion
 	3,  // 17: freshet.connector.v1.StartSourceReply.started:type_name -> freshet.connector.v1.Empty
-	34, // 18: freshet.connector.v1.OffsetQuestion.partition:type_name -> freshet.connector.v1.Value
-	34, // 19: freshet.connector.v1.OffsetAnswer.offset:type_name -> freshet.connector.v1.Value
+	35, // 18: freshet.connector.v1.OffsetQuestion.partition:type_name -> freshet.connector.v1.Value
+	35, // 19: freshet.connector.v1.OffsetAnswer.offset:type_name -> freshet.connector.v1.Value
 	28, // 20: freshet.connector.v1.CommitRequest.positions:type_name -> freshet.connector.v1.Position
-	34, // 21: freshet.connector.v1.Position.partition:type_name -> freshet.connector.v1.Value
-	34, // 22: freshet.connector.v1.Position.offset:type_name -> freshet.connector.v1.Value
-	32, // 23: freshet.connector.v1.RecordBatch.schemas:type_name -> freshet.connector.v1.Schema
-	30, // 24: freshet.connector.v1.RecordBatch.records:type_name -> freshet.connector.v1.Record
-	34, // 25: freshet.connector.v1.Record.key:type_name -> freshet.connector.v1.Value
-	34, // 26: freshet.connector.v1.Record.value:type_name -> freshet.connector.v1.Value
-	31, // 27: freshet.connector.v1.Record.headers:type_name -> freshet.connector.v1.Header
-	34, // 28: freshet.connector.v1.Record.source_partition:type_name -> freshet.connector.v1.Value
-	34, // 29: freshet.connector.v1.Record.source_offset:type_name -> freshet.connector.v1.Value
-	1,  // 30: freshet.connector.v1.Schema.type:type_name -> freshet.connector.v1.Type
-	34, // 31: freshet.connector.v1.Schema.default:type_name -> freshet.connector.v1.Value
-	48, // 32: freshet.connector.v1.Schema.parameters:type_name -> freshet.connector.v1.Schema.ParametersEntry
-	33, // 33: freshet.connector.v1.Schema.fields:type_name -> freshet.connector.v1.Field
-	35, // 34: freshet.connector.v1.Value.array:type_name -> freshet.connector.v1.ValueList
-	36, // 35: freshet.connector.v1.Value.map:type_name -> freshet.connector.v1.MapValue
-	38, // 36: freshet.connector.v1.Value.string_map:type_name -> freshet.connector.v1.StringMap
-	39, // 37: freshet.connector.v1.Value.struct:type_name -> freshet.connector.v1.StructValue
-	40, // 38: freshet.connector.v1.Value.decimal:type_name -> freshet.connector.v1.Decimal
-	41, // 39: freshet.connector.v1.Value.time:type_name -> freshet.connector.v1.Time
-	34, // 40: freshet.connector.v1.ValueList.values:type_name -> freshet.connector.v1.Value
-	37, // 41: freshet.connector.v1.MapValue.entries:type_name -> freshet.connector.v1.MapEntry
-	34, // 42: freshet.connector.v1.MapEntry.key:type_name -> freshet.connector.v1.Value
-	34, // 43: freshet.connector.v1.MapEntry.value:type_name -> freshet.connector.v1.Value
-	49, // 44: freshet.connector.v1.StringMap.entries:type_name -> freshet.connector.v1.StringMap.EntriesEntry
-	34, // 45: freshet.connector.v1.StructValue.values:type_name -> freshet.connector.v1.Value
-	2,  // 46: freshet.connector.v1.Error.class:type_name -> freshet.connector.v1.Class
-	43, // 47: freshet.connector.v1.Error.causes:type_name -> freshet.connector.v1.Cause
-	2,  // 48: freshet.connector.v1.Cause.class:type_name -> freshet.connector.v1.Class
-	34, // 49: freshet.connector.v1.StringMap.EntriesEntry.value:type_name -> freshet.connector.v1.Value
-	4,  // 50: freshet.connector.v1.Plugin.Describe:input_type -> freshet.connector.v1.DescribeRequest
-	8,  // 51: freshet.connector.v1.Plugin.Validate:input_type -> freshet.connector.v1.ValidateRequest
-	11, // 52: freshet.connector.v1.Plugin.StartConnector:input_type -> freshet.connector.v1.StartConnectorRequest
-	12, // 53: freshet.connector.v1.Plugin.TaskConfigs:input_type -> freshet.connector.v1.TaskConfigsRequest
-	3,  // 54: freshet.connector.v1.Plugin.StopConnector:input_type -> freshet.connector.v1.Empty
-	15, // 55: freshet.connector.v1.Plugin.StartSink:input_type -> freshet.connector.v1.StartTaskRequest
-	17, // 56: freshet.connector.v1.Plugin.Open:input_type -> freshet.connector.v1.PartitionsRequest
-	29, // 57: freshet.connector.v1.Plugin.Put:input_type -> freshet.connector.v1.RecordBatch
-	19, // 58: freshet.connector.v1.Plugin.Flush:input_type -> freshet.connector.v1.OffsetsMessage
-	17, // 59: freshet.connector.v1.Plugin.Close:input_type -> freshet.connector.v1.PartitionsRequest
-	3,  // 60: freshet.connector.v1.Plugin.StopSink:input_type -> freshet.connector.v1.Empty
-	23, // 61: freshet.connector.v1.Plugin.StartSource:input_type -> freshet.connector.v1.StartSourceMessage
-	3,  // 62: freshet.connector.v1.Plugin.Poll:input_type -> freshet.connector.v1.Empty
-	27, // 63: freshet.connector.v1.Plugin.Commit:input_type -> freshet.connector.v1.CommitRequest
-	3,  // 64: freshet.connector.v1.Plugin.StopSource:input_type -> freshet.connector.v1.Empty
-	5,  // 65: freshet.connector.v1.Plugin.Describe:output_type -> freshet.connector.v1.DescribeResponse
-	9,  // 66: freshet.connector.v1.Plugin.Validate:output_type -> freshet.connector.v1.ValidateResponse
-	3,  // 67: freshet.connector.v1.Plugin.StartConnector:output_type -> freshet.connector.v1.Empty
-	13, // 68: freshet.connector.v1.Plugin.TaskConfigs:output_type -> freshet.connector.v1.TaskConfigsResponse
-	3,  // 69: freshet.connector.v1.Plugin.StopConnector:output_type -> freshet.connector.v1.Empty
-	3,  // 70: freshet.connector.v1.Plugin.StartSink:output_type -> freshet.connector.v1.Empty
-	19, // 71: freshet.connector.v1.Plugin.Open:output_type -> freshet.connector.v1.OffsetsMessage
-	21, // 72: freshet.connector.v1.Plugin.Put:output_type -> freshet.connector.v1.PutResponse
-	20, // 73: freshet.connector.v1.Plugin.Flush:output_type -> freshet.connector.v1.FlushResponse
-	3,  // 74: freshet.connector.v1.Plugin.Close:output_type -> freshet.connector.v1.Empty
-	3,  // 75: freshet.connector.v1.Plugin.StopSink:output_type -> freshet.connector.v1.Empty
-	24, // 76: freshet.connector.v1.Plugin.StartSource:output_type -> freshet.connector.v1.StartSourceReply
-	29, // 77: freshet.connector.v1.Plugin.Poll:output_type -> freshet.connector.v1.RecordBatch
-	3,  // 78: freshet.connector.v1.Plugin.Commit:output_type -> freshet.connector.v1.Empty
-	3,  // 79: freshet.connector.v1.Plugin.StopSource:output_type -> freshet.connector.v1.Empty
-	65, // [65:80] is the sub-list for method output_type
-	50, // [50:65] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	35, // 21: freshet.connector.v1.Position.partition:type_name -> freshet.connector.v1.Value
+	35, // 22: freshet.connector.v1.Position.offset:type_name -> freshet.connector.v1.Value
+	33, // 23: freshet.connector.v1.RecordBatch.schemas:type_name -> freshet.connector.v1.Schema
+	31, // 24: freshet.connector.v1.RecordBatch.records:type_name -> freshet.connector.v1.Record
+	30, // 25: freshet.connector.v1.RecordBatch.shared:type_name -> freshet.connector.v1.SharedChunk
+	35, // 26: freshet.connector.v1.Record.key:type_name -> freshet.connector.v1.Value
+	35, // 27: freshet.connector.v1.Record.value:type_name -> freshet.connector.v1.Value
+	32, // 28: freshet.connector.v1.Record.headers:type_name -> freshet.connector.v1.Header
+	35, // 29: freshet.connector.v1.Record.source_partition:type_name -> freshet.connector.v1.Value
+	35, // 30: freshet.connector.v1.Record.source_offset:type_name -> freshet.connector.v1.Value
+	1,  // 31: freshet.connector.v1.Schema.type:type_name -> freshet.connector.v1.Type
+	35, // 32: freshet.connector.v1.Schema.default:type_name -> freshet.connector.v1.Value
+	49, // 33: freshet.connector.v1.Schema.parameters:type_name -> freshet.connector.v1.Schema.ParametersEntry
+	34, // 34: freshet.connector.v1.Schema.fields:type_name -> freshet.connector.v1.Field
+	36, // 35: freshet.connector.v1.Value.array:type_name -> freshet.connector.v1.ValueList
+	37, // 36: freshet.connector.v1.Value.map:type_name -> freshet.connector.v1.MapValue
+	39, // 37: freshet.connector.v1.Value.string_map:type_name -> freshet.connector.v1.StringMap
+	40, // 38: freshet.connector.v1.Value.struct:type_name -> freshet.connector.v1.StructValue
+	41, // 39: freshet.connector.v1.Value.decimal:type_name -> freshet.connector.v1.Decimal
+	42, // 40: freshet.connector.v1.Value.time:type_name -> freshet.connector.v1.Time
+	35, // 41: freshet.connector.v1.ValueList.values:type_name -> freshet.connector.v1.Value
+	38, // 42: freshet.connector.v1.MapValue.entries:type_name -> freshet.connector.v1.MapEntry
+	35, // 43: freshet.connector.v1.MapEntry.key:type_name -> freshet.connector.v1.Value
+	35, // 44: freshet.connector.v1.MapEntry.value:type_name -> freshet.connector.v1.Value
+	50, // 45: freshet.connector.v1.StringMap.entries:type_name -> freshet.connector.v1.StringMap.EntriesEntry
+	35, // 46: freshet.connector.v1.StructValue.values:type_name -> freshet.connector.v1.Value
+	2,  // 47: freshet.connector.v1.Error.class:type_name -> freshet.connector.v1.Class
+	44, // 48: freshet.connector.v1.Error.causes:type_name -> freshet.connector.v1.Cause
+	2,  // 49: freshet.connector.v1.Cause.class:type_name -> freshet.connector.v1.Class
+	35, // 50: freshet.connector.v1.StringMap.EntriesEntry.value:type_name -> freshet.connector.v1.Value
+	4,  // 51: freshet.connector.v1.Plugin.Describe:input_type -> freshet.connector.v1.DescribeRequest
+	8,  // 52: freshet.connector.v1.Plugin.Validate:input_type -> freshet.connector.v1.ValidateRequest
+	11, // 53: freshet.connector.v1.Plugin.StartConnector:input_type -> freshet.connector.v1.StartConnectorRequest
+	12, // 54: freshet.connector.v1.Plugin.TaskConfigs:input_type -> freshet.connector.v1.TaskConfigsRequest
+	3,  // 55: freshet.connector.v1.Plugin.StopConnector:input_type -> freshet.connector.v1.Empty
+	15, // 56: freshet.connector.v1.Plugin.StartSink:input_type -> freshet.connector.v1.StartTaskRequest
+	17, // 57: freshet.connector.v1.Plugin.Open:input_type -> freshet.connector.v1.PartitionsRequest
+	29, // 58: freshet.connector.v1.Plugin.Put:input_type -> freshet.connector.v1.RecordBatch
+	19, // 59: freshet.connector.v1.Plugin.Flush:input_type -> freshet.connector.v1.OffsetsMessage
+	17, // 60: freshet.connector.v1.Plugin.Close:input_type -> freshet.connector.v1.PartitionsRequest
+	3,  // 61: freshet.connector.v1.Plugin.StopSink:input_type -> freshet.connector.v1.Empty
+	23, // 62: freshet.connector.v1.Plugin.StartSource:input_type -> freshet.connector.v1.StartSourceMessage
+	3,  // 63: freshet.connector.v1.Plugin.Poll:input_type -> freshet.connector.v1.Empty
+	27, // 64: freshet.connector.v1.Plugin.Commit:input_type -> freshet.connector.v1.CommitRequest
+	3,  // 65: freshet.connector.v1.Plugin.StopSource:input_type -> freshet.connector.v1.Empty
+	5,  // 66: freshet.connector.v1.Plugin.Describe:output_type -> freshet.connector.v1.DescribeResponse
+	9,  // 67: freshet.connector.v1.Plugin.Validate:output_type -> freshet.connector.v1.ValidateResponse
+	3,  // 68: freshet.connector.v1.Plugin.StartConnector:output_type -> freshet.connector.v1.Empty
+	13, // 69: freshet.connector.v1.Plugin.TaskConfigs:output_type -> freshet.connector.v1.TaskConfigsResponse
+	3,  // 70: freshet.connector.v1.Plugin.StopConnector:output_type -> freshet.connector.v1.Empty
+	3,  // 71: freshet.connector.v1.Plugin.StartSink:output_type -> freshet.connector.v1.Empty
+	19, // 72: freshet.connector.v1.Plugin.Open:output_type -> freshet.connector.v1.OffsetsMessage
+	21, // 73: freshet.connector.v1.Plugin.Put:output_type -> freshet.connector.v1.PutResponse
+	20, // 74: freshet.connector.v1.Plugin.Flush:output_type -> freshet.connector.v1.FlushResponse
+	3,  // 75: freshet.connector.v1.Plugin.Close:output_type -> freshet.connector.v1.Empty
+	3,  // 76: freshet.connector.v1.Plugin.StopSink:output_type -> freshet.connector.v1.Empty
+	24, // 77: freshet.connector.v1.Plugin.StartSource:output_type -> freshet.connector.v1.StartSourceReply
+	29, // 78: freshet.connector.v1.Plugin.Poll:output_type -> freshet.connector.v1.RecordBatch
+	3,  // 79: freshet.connector.v1.Plugin.Commit:output_type -> freshet.connector.v1.Empty
+	3,  // 80: freshet.connector.v1.Plugin.StopSource:output_type -> freshet.connector.v1.Empty
+	66, // [66:81] is the sub-list for method output_type
+	51, // [51:66] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_connector_proto_init() }
@@ -3252,8 +3329,8 @@ func file_connector_proto_init() {
 		(*StartSourceReply_Offset)(nil),
 		(*StartSourceReply_Started)(nil),
 	}
-	file_connector_proto_msgTypes[28].OneofWrappers = []any{}
-	file_connector_proto_msgTypes[31].OneofWrappers = []any{
+	file_connector_proto_msgTypes[29].OneofWrappers = []any{}
+	file_connector_proto_msgTypes[32].OneofWrappers = []any{
 		(*Value_Bool)(nil),
 		(*Value_Int8)(nil),
 		(*Value_Int16)(nil),
@@ -3277,7 +3354,7 @@ func file_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_proto_rawDesc), len(file_connector_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   47,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

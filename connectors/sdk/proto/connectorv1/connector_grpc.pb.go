@@ -1,7 +1,7 @@
-// The Freshet connector plugin protocol, version 1.
+// The Freshet connector plugin protocol, versions 1 and 2.
 //
 // A plugin is an executable that speaks hashicorp/go-plugin's handshake
-// (magic cookie FRESHET_PLUGIN=connector, protocol version 1, gRPC) and serves
+// (magic cookie FRESHET_PLUGIN=connector, protocol version 1 or 2, gRPC) and serves
 // the Plugin service below, plus go-plugin's grpc.health.v1 Health service
 // (service name "plugin"). One process serves one role at a time: describing
 // and validating, one connector instance, or one task. The host starts a
@@ -13,6 +13,15 @@
 // schema is sent once per batch rather than once per record. Large batches
 // are split into chunks of a stream; the receiver joins them before it calls
 // the task, so the task sees the batch the runtime made.
+//
+// Version 2 adds shared memory for Put: on Linux the host may pass the
+// plugin a memory region as an inherited file descriptor, named by the
+// environment variable FRESHET_PLUGIN_SHARED_MEMORY="<fd>:<bytes>". A Put
+// chunk may then carry only RecordBatch.shared: its bytes (a RecordBatch in
+// wire format) are in the region. The plugin copies them out before it reads
+// the next chunk; the host writes the region again only after the Put call
+// has returned a PutResponse. A plugin that speaks only version 1 never
+// sees such a chunk, and one that speaks 2 but maps no region fails the Put.
 //
 // Errors: a failed call returns a gRPC status whose details hold an Error
 // (class, message, cause chain). Per-record outcomes of Put travel in

@@ -2,6 +2,7 @@ package connectorv1
 
 import (
 	"fmt"
+	"math"
 	"time"
 	"unsafe"
 
@@ -55,7 +56,7 @@ func (Codec) Unmarshal(data mem.BufferSlice, v any) error {
 
 // RecordBatch and Record field numbers (connector.proto).
 const (
-	batchSchemas, batchRecords = 1, 2
+	batchSchemas, batchRecords, batchShared = 1, 2, 3
 
 	recTopic, recPartition, recOffset        = 1, 2, 3
 	recTsSeconds, recTsNanos, recHasTs       = 4, 5, 6
@@ -79,25 +80,9 @@ func (e *Encoder) EncodeChunks(recs []sdk.Record, emit func(*RawBatch) error) er
 	}
 	start := 0
 	for {
-		e.schemas.reset()
-		buf := make([]byte, 0, limit+limit/8)
-		end := start
-		var err error
-		for end < len(recs) && (end == start || len(buf) < limit) {
-			if buf, err = e.appendRecord(buf, &recs[end]); err != nil {
-				r := &recs[end]
-				return fmt.Errorf("record %d (%s-%d@%d): %w", end, r.Topic, r.Partition, r.Offset, err)
-			}
-			end++
-		}
-		schemas, err := e.schemas.messages()
+		buf, end, err := e.AppendChunk(make([]byte, 0, limit+limit/8), recs, start, limit)
 		if err != nil {
 			return err
-		}
-		for _, s := range schemas {
-			if buf, err = appendMessage(buf, batchSchemas, s); err != nil {
-				return err
-			}
 		}
 		if err := emit(&RawBatch{Data: buf}); err != nil {
 			return err
@@ -107,6 +92,98 @@ func (e *Encoder) EncodeChunks(recs []sdk.Record, emit func(*RawBatch) error) er
 			return nil
 		}
 	}
+}
+
+// AppendChunk appends to buf one chunk in RecordBatch wire format: the
+// records of recs from start on, until the chunk holds at least one record
+// and about limit bytes, followed by the schemas they use. It returns the
+// extended buffer and the index of the first record it left out. buf grows
+// as append does when it is too small.
+func (e *Encoder) AppendChunk(buf []byte, recs []sdk.Record, start, limit int) ([]byte, int, error) {
+	e.schemas.reset()
+	base := len(buf)
+	end := start
+	var err error
+	for end < len(recs) && (end == start || len(buf)-base < limit) {
+		if buf, err = e.appendRecord(buf, &recs[end]); err != nil {
+			r := &recs[end]
+			return buf, end, fmt.Errorf("record %d (%s-%d@%d): %w", end, r.Topic, r.Partition, r.Offset, err)
+		}
+		end++
+	}
+	schemas, err := e.schemas.messages()
+	if err != nil {
+		return buf, end, err
+	}
+	for _, s := range schemas {
+		if buf, err = appendMessage(buf, batchSchemas, s); err != nil {
+			return buf, end, err
+		}
+	}
+	return buf, end, nil
+}
+
+// SharedRef is a Put chunk (protocol version 2) that says its bytes are in
+// the shared memory region, at offset, n long: RecordBatch.shared alone.
+func SharedRef(offset, n int) *RawBatch {
+	var body []byte
+	if offset != 0 {
+		body = protowire.AppendTag(body, 1, protowire.VarintType)
+		body = protowire.AppendVarint(body, uint64(offset))
+	}
+	if n != 0 {
+		body = protowire.AppendTag(body, 2, protowire.VarintType)
+		body = protowire.AppendVarint(body, uint64(n))
+	}
+	b := protowire.AppendTag(make([]byte, 0, len(body)+2), batchShared, protowire.BytesType)
+	return &RawBatch{Data: protowire.AppendBytes(b, body)}
+}
+
+// ParseSharedRef reports whether chunk is a reference to the shared memory
+// region (it carries RecordBatch.shared) and where its bytes are. A chunk
+// carries either records and schemas or a reference, never both.
+func ParseSharedRef(chunk []byte) (offset, n int, ok bool, err error) {
+	num, typ, m := protowire.ConsumeTag(chunk)
+	if m < 0 || num != batchShared || typ != protowire.BytesType {
+		return 0, 0, false, nil
+	}
+	body, m2 := protowire.ConsumeBytes(chunk[m:])
+	if m2 < 0 {
+		return 0, 0, true, protowire.ParseError(m2)
+	}
+	if m+m2 != len(chunk) {
+		return 0, 0, true, fmt.Errorf("a shared chunk reference carries other fields")
+	}
+	var off, length uint64
+	for len(body) > 0 {
+		f, t, k := protowire.ConsumeTag(body)
+		if k < 0 {
+			return 0, 0, true, protowire.ParseError(k)
+		}
+		body = body[k:]
+		if t != protowire.VarintType {
+			if k = protowire.ConsumeFieldValue(f, t, body); k < 0 {
+				return 0, 0, true, protowire.ParseError(k)
+			}
+			body = body[k:]
+			continue
+		}
+		x, k := protowire.ConsumeVarint(body)
+		if k < 0 {
+			return 0, 0, true, protowire.ParseError(k)
+		}
+		body = body[k:]
+		switch f {
+		case 1:
+			off = x
+		case 2:
+			length = x
+		}
+	}
+	if off > math.MaxInt32 || length > math.MaxInt32 {
+		return 0, 0, true, fmt.Errorf("a shared chunk reference is out of range (%d bytes at %d)", length, off)
+	}
+	return int(off), int(length), true, nil
 }
 
 func appendMessage(b []byte, num protowire.Number, m proto.Message) ([]byte, error) {
@@ -119,9 +196,101 @@ func (e *Encoder) appendRecord(b []byte, r *sdk.Record) ([]byte, error) {
 	// The record's length comes first: encode it after a placeholder of the
 	// largest length varint, then move it into place.
 	b = protowire.AppendTag(b, batchRecords, protowire.BytesType)
+	if n, ok := flatSize(r); ok {
+		// Strings and bytes only: the length is known, and the body is
+		// written once, in place.
+		b = protowire.AppendVarint(b, uint64(n))
+		return e.appendBody(b, r)
+	}
 	at := len(b)
 	b = append(b, 0, 0, 0, 0, 0)
 	body := len(b)
+	b, err := e.appendBody(b, r)
+	if err != nil {
+		return nil, err
+	}
+	n := len(b) - body
+	lenBytes := protowire.AppendVarint(nil, uint64(n))
+	copy(b[at:], lenBytes)
+	if pad := 5 - len(lenBytes); pad > 0 {
+		copy(b[at+len(lenBytes):], b[body:])
+		b = b[:len(b)-pad]
+	}
+	return b, nil
+}
+
+// flatSize returns the size of r's Record body when it has no schemas, no
+// source position and only nil, string, []byte or Raw keys and values: the
+// common shape, whose size is known without encoding it.
+func flatSize(r *sdk.Record) (int, bool) {
+	if r.KeySchema != nil || r.ValueSchema != nil || r.SourcePartition != nil || r.SourceOffset != nil {
+		return 0, false
+	}
+	n := 0
+	if r.Topic != "" {
+		n += protowire.SizeTag(recTopic) + protowire.SizeBytes(len(r.Topic))
+	}
+	if r.Partition != 0 {
+		n += protowire.SizeTag(recPartition) + protowire.SizeVarint(uint64(int64(r.Partition)))
+	}
+	if r.Offset != 0 {
+		n += protowire.SizeTag(recOffset) + protowire.SizeVarint(uint64(r.Offset))
+	}
+	if !r.Timestamp.IsZero() {
+		if s := r.Timestamp.Unix(); s != 0 {
+			n += protowire.SizeTag(recTsSeconds) + protowire.SizeVarint(uint64(s))
+		}
+		if ns := r.Timestamp.Nanosecond(); ns != 0 {
+			n += protowire.SizeTag(recTsNanos) + protowire.SizeVarint(uint64(int64(ns)))
+		}
+		n += protowire.SizeTag(recHasTs) + 1
+	}
+	for _, v := range [2]struct {
+		num protowire.Number
+		v   any
+	}{{recKey, r.Key}, {recValue, r.Value}} {
+		m, ok := flatValueSize(v.v)
+		if !ok {
+			return 0, false
+		}
+		if m >= 0 {
+			n += protowire.SizeTag(v.num) + protowire.SizeBytes(m)
+		}
+	}
+	for _, h := range r.Headers {
+		m := protowire.SizeTag(hdrKey) + protowire.SizeBytes(len(h.Key))
+		if h.Value != nil {
+			m += protowire.SizeTag(hdrValue) + protowire.SizeBytes(len(h.Value))
+		}
+		n += protowire.SizeTag(recHeaders) + protowire.SizeBytes(m)
+	}
+	return n, true
+}
+
+// flatValueSize returns the size of v's Value message, -1 when v is not
+// sent (nil), and false when v is not a string, []byte or Raw.
+func flatValueSize(v any) (int, bool) {
+	switch v := v.(type) {
+	case nil:
+		return -1, true
+	case string:
+		return protowire.SizeTag(valString) + protowire.SizeBytes(len(v)), true
+	case []byte:
+		if v == nil {
+			return -1, true
+		}
+		return protowire.SizeTag(valBytes) + protowire.SizeBytes(len(v)), true
+	case sdk.Raw:
+		if v == nil {
+			return -1, true
+		}
+		return protowire.SizeTag(valRaw) + protowire.SizeBytes(len(v)), true
+	}
+	return 0, false
+}
+
+// appendBody appends the fields of r's Record message.
+func (e *Encoder) appendBody(b []byte, r *sdk.Record) ([]byte, error) {
 	if r.Topic != "" {
 		b = protowire.AppendTag(b, recTopic, protowire.BytesType)
 		b = protowire.AppendString(b, r.Topic)
@@ -184,13 +353,6 @@ func (e *Encoder) appendRecord(b []byte, r *sdk.Record) ([]byte, error) {
 		if b, err = e.appendValue(b, recSourceOff, r.SourceOffset); err != nil {
 			return nil, fmt.Errorf("source offset: %w", err)
 		}
-	}
-	n := len(b) - body
-	lenBytes := protowire.AppendVarint(nil, uint64(n))
-	copy(b[at:], lenBytes)
-	if pad := 5 - len(lenBytes); pad > 0 {
-		copy(b[at+len(lenBytes):], b[body:])
-		b = b[:len(b)-pad]
 	}
 	return b, nil
 }

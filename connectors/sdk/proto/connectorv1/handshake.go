@@ -6,9 +6,15 @@ package connectorv1
 const (
 	MagicCookieKey   = "FRESHET_PLUGIN"
 	MagicCookieValue = "connector"
-	// ProtocolVersion is this package's protocol version, the key of its
-	// plugin set in go-plugin's VersionedPlugins.
-	ProtocolVersion = 1
+	// ProtocolVersion is this package's newest protocol version, the key of
+	// its plugin set in go-plugin's VersionedPlugins. Version 2 is version 1
+	// plus Put chunks in shared memory (connector.proto).
+	ProtocolVersion = 2
+	// MinProtocolVersion is the oldest version this package still speaks.
+	MinProtocolVersion = 1
+	// SharedMemoryEnv names the variable through which the host passes a
+	// plugin process its shared memory region (version 2), as "<fd>:<bytes>".
+	SharedMemoryEnv = "FRESHET_PLUGIN_SHARED_MEMORY"
 	// PluginName is the name of the one plugin in the version's plugin set.
 	PluginName = "connector"
 	// MaxMessageBytes bounds one gRPC message. Batches are sent in chunks of

@@ -1,0 +1,83 @@
+package connectorv1
+
+import (
+	"bytes"
+	"math"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/freshet-dev/freshet/connectors/sdk"
+)
+
+// TestFlatRecordsEncodeAsTheGeneralPath checks that records whose length is
+// computed up front (strings and bytes only) encode to the same bytes as
+// the general path, and that protobuf reads them.
+func TestFlatRecordsEncodeAsTheGeneralPath(t *testing.T) {
+	long := string(bytes.Repeat([]byte("v"), 1<<17)) // a length varint of 3 bytes
+	for _, tc := range []struct {
+		name string
+		rec  sdk.Record
+	}{
+		{"empty", sdk.Record{}},
+		{"string", sdk.Record{Topic: "t", Partition: 3, Offset: 42, Value: "hello"}},
+		{"long", sdk.Record{Topic: "t", Value: long}},
+		{"negative", sdk.Record{Topic: "t", Partition: -1, Offset: -5, Timestamp: time.Unix(-100, 7), Key: []byte{}, Value: sdk.Raw("r")}},
+		{"headers", sdk.Record{Key: "k", Headers: []sdk.Header{{Key: "h", Value: []byte("v")}, {Key: "null"}, {Key: "empty", Value: []byte{}}}}},
+		{"nil bytes", sdk.Record{Key: []byte(nil), Value: sdk.Raw(nil), Timestamp: time.Unix(1700000000, 0)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ok := flatSize(&tc.rec); !ok {
+				t.Fatal("not flat")
+			}
+			var e Encoder
+			fast, err := e.appendRecord(nil, &tc.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The general path: placeholder, body, then the length moved in.
+			slow := protowire.AppendTag(nil, batchRecords, protowire.BytesType)
+			body, err := e.appendBody(nil, &tc.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slow = protowire.AppendBytes(slow, body)
+			if !bytes.Equal(fast, slow) {
+				t.Fatalf("fast path wrote %d bytes, general path %d", len(fast), len(slow))
+			}
+			var m RecordBatch
+			if err := proto.Unmarshal(fast, &m); err != nil || len(m.Records) != 1 {
+				t.Fatalf("protobuf reads %d records, error %v", len(m.Records), err)
+			}
+			got, err := DecodeRaw(fast, nil)
+			if err != nil || len(got) != 1 || got[0].Offset != tc.rec.Offset || len(got[0].Headers) != len(tc.rec.Headers) {
+				t.Fatalf("decoded %+v, error %v", got, err)
+			}
+		})
+	}
+}
+
+func TestSharedRef(t *testing.T) {
+	for _, tc := range []struct{ off, n int }{{0, 0}, {0, 10}, {1 << 20, 256 << 10}, {math.MaxInt32, 1}} {
+		ref := SharedRef(tc.off, tc.n)
+		off, n, ok, err := ParseSharedRef(ref.Data)
+		if !ok || err != nil || off != tc.off || n != tc.n {
+			t.Errorf("SharedRef(%d, %d) parses as %d, %d, %t, %v", tc.off, tc.n, off, n, ok, err)
+		}
+		var m RecordBatch
+		if err := proto.Unmarshal(ref.Data, &m); err != nil || m.Shared.GetOffset() != uint64(tc.off) || m.Shared.GetLength() != uint64(tc.n) {
+			t.Errorf("SharedRef(%d, %d) reads as %v, error %v", tc.off, tc.n, m.Shared, err)
+		}
+	}
+	// A chunk of records is not a reference.
+	var e Encoder
+	chunk, _, err := e.AppendChunk(nil, []sdk.Record{{Value: "x"}}, 0, ChunkBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := ParseSharedRef(chunk); ok || err != nil {
+		t.Errorf("a record chunk parses as a reference (%t, %v)", ok, err)
+	}
+}
