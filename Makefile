@@ -30,7 +30,7 @@ e2e: build
 	@trap 'tests/services/down.sh $(SERVICES) >/dev/null 2>&1 || true' EXIT; \
 	tests/services/up.sh $(SERVICES) && \
 	source $(SERVICES_DIR)/env && \
-	FRESHET_E2E=1 FRESHET_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m -v ./tests/e2e/...
+	FRESHET_E2E=1 FRESHET_BIN=$(CURDIR)/$(BIN) $(GO) test -p 1 -count=1 -timeout 60m -v ./tests/e2e/...
 
 services:
 	tests/services/up.sh $(SERVICES)
@@ -38,12 +38,16 @@ services:
 services-down:
 	tests/services/down.sh
 
-# Micro-benchmarks, then the system benchmarks against real servers.
+# Micro-benchmarks, then the system benchmarks against real servers (Kafka, PostgreSQL, and
+# Debezium's JDBC sink from Maven Central); SCENARIO=name[,name] runs some of them only, and
+# skips the micro-benchmarks. Counts: BENCH_RECORDS, BENCH_RUNS, BENCH_SIZES, BENCH_RATE,
+# BENCH_FRESH_FOR (see tests/bench/README.md).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./connectors/... ./runtime/... ./dlq/...
-	@trap 'tests/services/down.sh kafka >/dev/null 2>&1 || true' EXIT; \
-	tests/services/up.sh kafka && source $(SERVICES_DIR)/env && \
-	FRESHET_BIN=$(CURDIR)/$(BIN) $(GO) run ./tests/bench $(if $(SCENARIO),-scenario $(SCENARIO))
+	$(if $(SCENARIO),,$(GO) test -run '^$$' -bench . -benchmem ./connectors/... ./runtime/... ./dlq/...)
+	@trap 'tests/services/down.sh kafka postgres >/dev/null 2>&1 || true' EXIT; \
+	tests/services/up.sh kafka postgres && source $(SERVICES_DIR)/env && \
+	jdbc=$$(tests/bench/jdbc/fetch.sh || true) && \
+	FRESHET_BIN=$(CURDIR)/$(BIN) FRESHET_JDBC_SINK_DIR=$$jdbc $(GO) run ./tests/bench $(if $(SCENARIO),-scenario $(SCENARIO))
 
 # Regenerate the plugin protocol's Go (and Python) code.
 proto:

@@ -34,6 +34,35 @@ func waitRate(ctx context.Context, lim *rate.Limiter, n int) error {
 	return nil
 }
 
+// pacer holds a replay into the sink to a rate. Records go in batches, and
+// a batch takes a while to deliver, so a token bucket would add that time to
+// every wait; the pacer instead schedules each batch at start + sent/rate.
+type pacer struct {
+	rate  float64 // records per second
+	start time.Time
+	sent  int
+}
+
+// wait blocks until n more records may go.
+func (p *pacer) wait(ctx context.Context, n int) error {
+	if p == nil {
+		return nil
+	}
+	if p.start.IsZero() {
+		p.start = time.Now()
+	}
+	at := p.start.Add(time.Duration(float64(p.sent) / p.rate * float64(time.Second)))
+	p.sent += n
+	t := time.NewTimer(time.Until(at))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // sourceDest re-produces records to their source topics with an
 // idempotent producer (acks=all), each to the partition it failed at when
 // that still exists.
@@ -170,7 +199,7 @@ type sinkDest struct {
 	r         *run
 	sink      SinkReplayer
 	connector string
-	lim       *rate.Limiter
+	pace      *pacer // nil: unthrottled
 	batch     int
 	workerID  string
 	cl        *kgo.Client // writes records that fail again
@@ -184,7 +213,13 @@ func (d *Drainer) newSinkDest(r *run, connector string, lim *rate.Limiter) (*sin
 	if err != nil {
 		return nil, err
 	}
-	return &sinkDest{r: r, sink: d.o.sink, connector: connector, lim: lim, batch: d.o.sinkBatch, workerID: d.o.workerID, cl: cl}, nil
+	var pace *pacer
+	batch := d.o.sinkBatch
+	if lim != nil {
+		pace = &pacer{rate: float64(lim.Limit())}
+		batch = max(1, min(batch, int(pace.rate/4))) // about four batches a second: an even pace
+	}
+	return &sinkDest{r: r, sink: d.o.sink, connector: connector, pace: pace, batch: batch, workerID: d.o.workerID, cl: cl}, nil
 }
 
 func (s *sinkDest) send(ctx context.Context, it *item) error {
@@ -208,7 +243,7 @@ func (s *sinkDest) deliver(ctx context.Context) error {
 		}
 		return err
 	}
-	if err := waitRate(ctx, s.lim, len(items)); err != nil {
+	if err := s.pace.wait(ctx, len(items)); err != nil {
 		return fail(err)
 	}
 	recs := make([]*kgo.Record, len(items))

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -20,6 +21,27 @@ type Drainer struct {
 	cl         *kgo.Client // metadata, offsets, admin
 	adm        *kadm.Client
 	o          options
+
+	mu    sync.Mutex             // guards queue
+	queue map[string]*sync.Mutex // one drain at a time per dead-letter topic in this process
+}
+
+// lockQueue serialises drains of one dead-letter topic in this process: a
+// rerun waits until a run whose client went away has delivered and recorded
+// its last batch, so it never delivers that batch again.
+func (d *Drainer) lockQueue(topic string) func() {
+	d.mu.Lock()
+	if d.queue == nil {
+		d.queue = map[string]*sync.Mutex{}
+	}
+	m := d.queue[topic]
+	if m == nil {
+		m = &sync.Mutex{}
+		d.queue[topic] = m
+	}
+	d.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // New returns a Drainer that reaches Kafka with clientOpts (seed brokers,

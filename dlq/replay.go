@@ -144,6 +144,7 @@ func (d *Drainer) Replay(ctx context.Context, target string, o ReplayOptions) (R
 		return res, err
 	}
 	res.Queue = q
+	defer d.lockQueue(q.Topic)()
 	if o.To == ToSink {
 		name := o.Connector
 		if name == "" {

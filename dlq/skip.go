@@ -44,6 +44,7 @@ func (d *Drainer) Skip(ctx context.Context, target string, o SkipOptions) (SkipR
 	if err != nil {
 		return res, err
 	}
+	defer d.lockQueue(q.Topic)()
 	res.Queue = q
 	r, err := d.newRun(ctx, q, entry{Op: opSkip, Filter: o.Filter.String(), Who: o.Who, Reason: o.Reason})
 	if err != nil {

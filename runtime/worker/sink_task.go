@@ -559,12 +559,12 @@ func (t *sinkTask) replay(ctx context.Context, recs []*kgo.Record) (map[int]erro
 		t.wake()
 	}
 	t.wakeMu.Unlock()
-	select {
-	case res := <-req.done:
-		return res.failed, res.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	// Once handed over, the records are being written: wait for the outcome
+	// even if ctx ends (a killed CLI), so the caller can record what was
+	// delivered and a rerun does not deliver it twice. The task loop always
+	// answers a request it took.
+	res := <-req.done
+	return res.failed, res.err
 }
 
 // serveReplay converts, transforms, puts and flushes dead letters on the

@@ -325,7 +325,7 @@ func (w *Worker) sinkLoop(env *taskEnv, task sdk.SinkTask, connCfg, taskCfg map[
 	t := &sinkTask{
 		taskEnv: env, task: task, wantDelivered: env.hooks.wantDelivered(),
 		maxPoll: w.opts.maxPollRecords, flushEvery: w.opts.flushInterval, bufferBytes: w.opts.bufferBytes,
-		replays:  make(chan *replayReq),
+		replays:  make(chan *replayReq, 1), // buffered: the sender wakes the poll after handing over
 		assigned: map[sdk.TopicPartition]bool{}, topics: map[string]bool{}, stored: sdk.Offsets{}, put: sdk.Offsets{}, committed: sdk.Offsets{},
 	}
 	return t, func(ctx context.Context) error {
