@@ -55,10 +55,7 @@ func (t *sinkTask) Open(ctx context.Context, partitions []sdk.TopicPartition) (s
 }
 
 func (t *sinkTask) Put(ctx context.Context, batch []sdk.Record) error {
-	if err := t.sup.pending(); err != nil {
-		return err
-	}
-	p, err := t.sup.live(ctx, t.restore)
+	p, err := t.sup.liveForData(ctx, t.restore)
 	if err != nil {
 		return err
 	}
@@ -159,10 +156,7 @@ func (t *sinkTask) encodeShared(region []byte, batch []sdk.Record, send func(*pb
 }
 
 func (t *sinkTask) Flush(ctx context.Context, offsets sdk.Offsets) (sdk.Offsets, error) {
-	if err := t.sup.pending(); err != nil {
-		return nil, err
-	}
-	p, err := t.sup.live(ctx, t.restore)
+	p, err := t.sup.liveForData(ctx, t.restore)
 	if err != nil {
 		return nil, err
 	}

@@ -140,6 +140,25 @@ func (s *supervisor) interpret(ctx context.Context, p *process, err error) error
 }
 
 // crash records that p died.
+// liveForData is live for calls that carry data (Put, Flush): a process
+// that died since the last call is reported as a reset, never replaced
+// within the call. A new process started inside them would hold none of what
+// the dead one had buffered, and a Flush answered by it would claim that
+// durable. A process that dies after this check fails the call itself.
+func (s *supervisor) liveForData(ctx context.Context, restore func(context.Context, *process) error) (*process, error) {
+	if err := s.pending(); err != nil {
+		return nil, err
+	}
+	if s.proc != nil {
+		if s.proc.exited() {
+			s.crash(s.proc)
+			return nil, s.pending()
+		}
+		return s.proc, nil
+	}
+	return s.live(ctx, restore) // the reset was reported: the caller rewound
+}
+
 func (s *supervisor) crash(p *process) {
 	p.stop() // reap it and its goroutines
 	if s.proc == p {
