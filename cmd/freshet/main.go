@@ -28,6 +28,8 @@ Usage:
         list, inspect, replay and skip dead letters (freshet dlq --help)
   freshet plugin serve NAME | list | verify ...
         run a built-in connector as an isolated plugin; inspect plugin binaries
+  freshet cluster [-o json]
+        distributed mode: members, leader, generation and assignments
   freshet docs DIR
         write the connector reference (Markdown) to DIR
   freshet version
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDLQ(ctx, args[1:], stdout, stderr)
 	case "plugin":
 		return runPlugin(ctx, args[1:], stdout, stderr)
+	case "cluster":
+		return runCluster(ctx, args[1:], stdout, stderr)
 	case "docs":
 		return runDocs(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -56,6 +56,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	levels := rest.NewLevels(zapcore.InfoLevel)
 	log := newLogger(stderr, false, levels)
 	defer func() { _ = log.Sync() }()
+	if props[config.KeyGroupID] != "" {
+		return runDistributed(ctx, props, log, levels, stderr)
+	}
 
 	s, err := startStandalone(ctx, props, log, levels)
 	if err != nil {

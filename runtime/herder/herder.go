@@ -49,6 +49,11 @@ type Herder struct {
 	live     map[string]sdk.Connector // started connector instances
 
 	ext extensions // offsets and topic tracking (extensions.go)
+
+	// onStatus, when set, is told every status change (task -1: the
+	// connector); the distributed herder publishes them. It is called
+	// without locks held.
+	onStatus func(name string, task int, s worker.State, trace string)
 }
 
 type connStatus struct {
@@ -515,20 +520,60 @@ func (h *Herder) taskFailed(id worker.TaskID, err error) {
 
 func (h *Herder) setConnector(name string, s worker.State, trace string) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if st := h.statuses[name]; st != nil {
+	st := h.statuses[name]
+	if st != nil {
 		st.state, st.trace = s, trace
+	}
+	h.mu.Unlock()
+	if st != nil && h.onStatus != nil {
+		h.onStatus(name, -1, s, trace)
 	}
 }
 
 func (h *Herder) setTask(id worker.TaskID, s worker.State, trace string) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	st := h.statuses[id.Connector]
-	if st == nil {
-		return
+	if st != nil {
+		st.tasks[id.Task] = &TaskStatus{ID: id.Task, State: s, WorkerID: h.workerID, Trace: trace, Since: time.Now()}
 	}
-	st.tasks[id.Task] = &TaskStatus{ID: id.Task, State: s, WorkerID: h.workerID, Trace: trace, Since: time.Now()}
+	h.mu.Unlock()
+	if st != nil && h.onStatus != nil {
+		h.onStatus(id.Connector, id.Task, s, trace)
+	}
+}
+
+// track makes sure a connector has a local status entry, so that the
+// statuses of its parts started here are kept.
+func (h *Herder) track(name string, kind sdk.Kind) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.statuses[name] == nil {
+		h.statuses[name] = &connStatus{kind: kind, state: worker.StateUnassigned, tasks: map[int]*TaskStatus{}}
+	}
+}
+
+// untrack forgets a connector's local status, or one task's (task >= 0).
+func (h *Herder) untrack(name string, task int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if task < 0 {
+		delete(h.statuses, name)
+	} else if st := h.statuses[name]; st != nil {
+		delete(st.tasks, task)
+	}
+}
+
+// stopConnectorInstance stops the connector instance running here, if any.
+func (h *Herder) stopConnectorInstance(ctx context.Context, name string) {
+	h.mu.Lock()
+	conn := h.live[name]
+	delete(h.live, name)
+	h.mu.Unlock()
+	if conn != nil {
+		if err := conn.Stop(ctx); err != nil {
+			h.log.Warn("connector stop failed", zap.String("connector", name), zap.Error(err))
+		}
+	}
 }
 
 // Status is a connector's status: GET /connectors/{name}/status.

@@ -24,6 +24,7 @@ type options struct {
 	topicReset        bool
 	extra             []route
 	freshness         func(connector string) (any, bool)
+	leader            Leader // nil: standalone, nothing is forwarded
 }
 
 func defaultOptions() options {

@@ -276,6 +276,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if s.forward(w, r, rt) {
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.requestTimeout)
 	defer cancel()
 	if err := rt.serve(s, w, r.WithContext(ctx), p); err != nil {

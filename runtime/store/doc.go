@@ -5,8 +5,9 @@
 // Each interface has these implementations:
 //   - FileConfigs and FileOffsets, for standalone mode: one JSON file each;
 //   - MemoryConfigs and MemoryOffsets, for tests;
-//   - the Kafka-topic stores of distributed mode (to come), which read what
-//     other workers write and so also implement Syncer.
+//   - KafkaConfigs and KafkaOffsets, for distributed mode: compacted topics
+//     in Kafka Connect's record formats (KafkaStatuses keeps statuses), which
+//     read what other workers write and so also implement Syncer.
 //
 // All of them pass the behaviour suites in storetest.
 //
@@ -51,7 +52,10 @@
 //
 // # Concurrency
 //
-// The package starts no goroutines. Every store is safe for concurrent use:
+// The file and memory stores start no goroutines. Each Kafka store starts
+// one, which reads its topic from the start until Close and is the only
+// path by which the store's view changes (a write waits until it has read
+// the write back); its lock (tail.mu) is taken before the offsets core's. Every store is safe for concurrent use:
 // each has one mutex, which guards its in-memory state and serialises its
 // writes. A file store holds it during the write, fsyncs included, so reads
 // wait for a write in progress. Encoding and decoding of offsets happen

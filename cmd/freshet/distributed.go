@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/freshet-dev/freshet/runtime/cluster"
+	"github.com/freshet-dev/freshet/runtime/config"
+	"github.com/freshet-dev/freshet/runtime/herder"
+	"github.com/freshet-dev/freshet/runtime/kafka"
+	"github.com/freshet-dev/freshet/runtime/metrics"
+	"github.com/freshet-dev/freshet/runtime/plugin/host"
+	"github.com/freshet-dev/freshet/runtime/rest"
+	"github.com/freshet-dev/freshet/runtime/store"
+	"github.com/freshet-dev/freshet/runtime/worker"
+)
+
+// distributed is one worker of a distributed cluster: Kafka stores,
+// membership, worker, herder, metrics and the REST API.
+type distributed struct {
+	log      *zap.Logger
+	herder   *herder.Distributed
+	rest     *rest.Server
+	closers  []func()
+	statuses *store.KafkaStatuses
+}
+
+// startDistributed starts a worker of the cluster named by group.id, the
+// equivalent of connect-distributed.
+func startDistributed(ctx context.Context, props map[string]string, log *zap.Logger, levels *rest.Levels) (_ *distributed, err error) {
+	cfg, err := config.ParseWorker(props)
+	if err != nil {
+		return nil, fmt.Errorf("invalid worker config:\n%w", err)
+	}
+	if err := cfg.CheckDistributed(); err != nil {
+		return nil, fmt.Errorf("invalid worker config:\n%w", err)
+	}
+	reg, err := newRegistry()
+	if err != nil {
+		return nil, err
+	}
+	plugins, err := host.ParseSettings(props)
+	if err != nil {
+		return nil, fmt.Errorf("invalid worker config:\n%w", err)
+	}
+	ph, err := host.New(log.Named("plugin"), plugins.Options()...)
+	if err != nil {
+		return nil, err
+	}
+	if found, rerr := ph.Rescan(ctx); rerr != nil {
+		log.Error("some plugin binaries were refused", zap.Error(rerr))
+	} else {
+		for _, p := range found {
+			if !reg.Has(p.Name) {
+				_ = reg.Register(p)
+			}
+		}
+	}
+	base, err := kafka.ClientOpts(kafka.Scoped(props, kafka.AdminPrefix))
+	if err != nil {
+		return nil, fmt.Errorf("kafka client config: %w", err)
+	}
+	d := &distributed{log: log}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	admin, err := kgo.NewClient(base...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka admin client: %w", err)
+	}
+	d.closers = append(d.closers, admin.Close)
+	adm := kadm.NewClient(admin)
+	for _, t := range []store.Topic{
+		{Name: cfg.ConfigStorageTopic, Partitions: 1, ReplicationFactor: int16(cfg.ConfigStorageReplicationFactor), SinglePartition: true},
+		{Name: cfg.OffsetStorageTopic, Partitions: int32(cfg.OffsetStoragePartitions), ReplicationFactor: int16(cfg.OffsetStorageReplicationFactor)},
+		{Name: cfg.StatusStorageTopic, Partitions: int32(cfg.StatusStoragePartitions), ReplicationFactor: int16(cfg.StatusStorageReplicationFactor)},
+	} {
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = store.EnsureTopic(tctx, adm, t)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+	}
+	offsets, err := store.NewKafkaOffsets(ctx, base, cfg.OffsetStorageTopic)
+	if err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, func() { _ = offsets.Close() })
+	if d.statuses, err = store.NewKafkaStatuses(ctx, base, cfg.StatusStorageTopic); err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, func() { _ = d.statuses.Close() })
+	met, err := metrics.New()
+	if err != nil {
+		return nil, err
+	}
+	id := workerID(cfg.Listeners[0])
+	var h *herder.Herder
+	wk, err := worker.New(id, props, offsets, log,
+		worker.WithHooks(met, herderHooks{&h}),
+		worker.WithFlushInterval(cfg.OffsetFlushInterval),
+		worker.WithBufferBytes(cfg.TaskBufferBytes),
+		worker.WithGracefulTimeout(cfg.TaskShutdownGracefulTimeout),
+	)
+	if err != nil {
+		return nil, err
+	}
+	// The herder needs the config store and the store needs the herder (for
+	// its events): the herder starts with an empty view and gets the store.
+	events := &configEvents{}
+	kc, err := store.NewKafkaConfigs(ctx, base, cfg.ConfigStorageTopic, events)
+	if err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, func() { _ = kc.Close() })
+	dh := herder.NewDistributed(id, kc, d.statuses, reg, wk, cfg.Resolver, log.Named("herder"))
+	events.set(dh)
+	dh.UseIsolation(isolation(ph, plugins, log))
+	dh.UseOffsets(offsets, herder.NewKafkaGroupOffsets(adm))
+	h = dh.Herder
+	d.herder = dh
+
+	opts := []rest.Option{
+		rest.WithVersion(version), rest.WithWorkerID(id), rest.WithLoggers(levels),
+		rest.WithTopicTracking(cfg.TopicTrackingEnable, cfg.TopicTrackingReset),
+		rest.WithFreshness(func(name string) (any, bool) { return met.Freshness(name) }),
+		rest.WithRoute("GET", "/metrics", rest.RoleNone, met.Handler()),
+		rest.WithRoute("GET", "/cluster", rest.RoleViewer, clusterHandler(dh)),
+	}
+	if cfg.RESTAuthFile != "" {
+		opts = append(opts, rest.WithAuth(cfg.RESTAuthFile))
+	}
+	if cfg.RESTTLSCert != "" {
+		opts = append(opts, rest.WithTLS(cfg.RESTTLSCert, cfg.RESTTLSKey))
+	}
+	var member *cluster.Member
+	opts = append(opts, rest.WithForwarding(func() (string, bool, bool) { return member.Leader() }))
+	if d.rest, err = rest.New(dh, reg, log.Named("rest"), opts...); err != nil {
+		return nil, err
+	}
+	if err := d.rest.Start(cfg.Listeners); err != nil {
+		return nil, fmt.Errorf("REST listener %s: %w (set listeners= to a free address)", cfg.Listeners[0], err)
+	}
+	url := advertisedURL(cfg, d.rest.URL())
+	member = cluster.NewMember(admin, cluster.Config{
+		Group: cfg.GroupID, Worker: id, URL: url,
+		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.HeartbeatInterval, RebalanceTimeout: cfg.RebalanceTimeout,
+		MaxDelay: cfg.ScheduledRebalanceMaxDelay, Log: log.Named("cluster"),
+	}, dh)
+	dh.Join(member)
+	if err := dh.Start(ctx); err != nil {
+		return nil, err
+	}
+	log.Info("distributed worker started", zap.String("group", cfg.GroupID), zap.String("rest_url", url))
+	return d, nil
+}
+
+// advertisedURL is the URL other workers reach this one at.
+func advertisedURL(cfg config.Worker, bound string) string {
+	if cfg.RESTAdvertisedHostName == "" && cfg.RESTAdvertisedPort == 0 && cfg.RESTAdvertisedListener == "" {
+		return bound
+	}
+	scheme, host, port := "http", "", ""
+	if u, err := parseURL(bound); err == nil {
+		scheme, host, port = u[0], u[1], u[2]
+	}
+	if cfg.RESTAdvertisedListener != "" {
+		scheme = cfg.RESTAdvertisedListener
+	}
+	if cfg.RESTAdvertisedHostName != "" {
+		host = cfg.RESTAdvertisedHostName
+	}
+	if cfg.RESTAdvertisedPort != 0 {
+		port = fmt.Sprint(cfg.RESTAdvertisedPort)
+	}
+	return scheme + "://" + host + ":" + port
+}
+
+func parseURL(s string) ([3]string, error) {
+	var out [3]string
+	var rest string
+	switch {
+	case len(s) > 8 && s[:8] == "https://":
+		out[0], rest = "https", s[8:]
+	case len(s) > 7 && s[:7] == "http://":
+		out[0], rest = "http", s[7:]
+	default:
+		return out, errors.New("not a URL")
+	}
+	for i := len(rest) - 1; i >= 0; i-- {
+		if rest[i] == ':' {
+			out[1], out[2] = rest[:i], rest[i+1:]
+			return out, nil
+		}
+	}
+	return out, errors.New("no port")
+}
+
+// shutdown stops REST, then everything that runs here, then leaves the
+// group and closes the stores.
+func (d *distributed) shutdown(ctx context.Context) {
+	if err := d.rest.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		d.log.Warn("REST shutdown", zap.Error(err))
+	}
+	d.herder.Shutdown(ctx)
+	if d.statuses != nil {
+		_ = d.statuses.Flush(ctx)
+	}
+	d.close()
+	d.log.Info("worker stopped")
+}
+
+func (d *distributed) close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+	d.closers = nil
+}
+
+// configEvents passes the config store's events to the herder, which is
+// created after the store.
+type configEvents struct {
+	h atomic.Pointer[herder.Distributed]
+}
+
+func (e *configEvents) set(h *herder.Distributed) { e.h.Store(h) }
+
+func (e *configEvents) ConfigChanged(name string) {
+	if h := e.h.Load(); h != nil {
+		h.ConfigChanged(name)
+	}
+}
+
+func (e *configEvents) RestartRequested(r store.RestartRequest) {
+	if h := e.h.Load(); h != nil {
+		h.RestartRequested(r)
+	}
+}
+
+// clusterHandler serves GET /cluster: members, leader, generation and
+// assignments.
+func clusterHandler(h *herder.Distributed) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(h.Cluster())
+	})
+}
+
+// runDistributed runs a distributed worker until ctx ends.
+func runDistributed(ctx context.Context, props map[string]string, log *zap.Logger, levels *rest.Levels, stderr io.Writer) int {
+	d, err := startDistributed(ctx, props, log, levels)
+	if err != nil {
+		fmt.Fprintf(stderr, "freshet worker: %v\n", err)
+		return 1
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d.shutdown(sctx)
+	return 0
+}
