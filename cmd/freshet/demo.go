@@ -9,15 +9,19 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/freshet-dev/freshet/connectors/sdk"
 	"github.com/freshet-dev/freshet/runtime/rest"
+	"github.com/freshet-dev/freshet/runtime/store"
 	"github.com/freshet-dev/freshet/runtime/worker"
 )
 
@@ -86,6 +90,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	s, err := startStandalone(ctx, props, log, levels, stats)
 	if err != nil {
+		if strings.Contains(err.Error(), "address already in use") {
+			err = fmt.Errorf("%s is taken (another freshet?): stop it, or pass --listen http://127.0.0.1:PORT", *listen)
+		}
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1
 	}
@@ -101,7 +108,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"errors.deadletterqueue.context.headers.enable":   "true",
 	}
 	for name, cfg := range map[string]map[string]string{demoSource: source, demoSink: sink} {
-		if _, err := s.herder.PutConnector(ctx, name, cfg, ""); err != nil {
+		if _, err := s.herder.PutConnector(ctx, name, cfg, store.TargetStarted); err != nil {
 			fmt.Fprintf(stderr, "demo: connector %s: %v\n", name, err)
 			s.shutdown(context.Background())
 			return 1
@@ -121,9 +128,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer adm.Close()
 	progress(ctx, stdout, stats, kadm.NewClient(adm))
 
+	// Stop generating, then let the sink catch up (briefly), so the summary
+	// accounts for every record produced.
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	fmt.Fprintf(stdout, "\ndemo: stopping the source and draining the sink…")
+	if err := s.herder.SetTarget(sctx, demoSource, store.TargetStopped); err != nil {
+		log.Warn("stopping the demo source", zap.Error(err))
+	}
+	left := drain(stats, 10*time.Second)
 	s.shutdown(sctx)
+	if left > 0 {
+		fmt.Fprintf(stdout, "\ndemo: %d records are still in Kafka; the next run delivers them", left)
+	}
 	fmt.Fprintf(stdout, "\ndemo: produced %d records, dead-lettered %d, delivered %d to %s\n",
 		stats.produced.Load(), stats.deadLetters.Load(), stats.delivered.Load(), outFile)
 	fmt.Fprintf(stdout, "demo: delivered %d records\n", stats.delivered.Load())
@@ -160,7 +177,7 @@ func (d *demoStats) OnBatchPut(_ worker.TaskID, n int, _ time.Duration, err erro
 		d.delivered.Add(int64(n))
 	}
 }
-func (d *demoStats) OnDeadLettered(worker.TaskID, string) { d.deadLetters.Add(1) }
+func (d *demoStats) OnDeadLettered(worker.TaskID, string, sdk.Class) { d.deadLetters.Add(1) }
 
 // progress prints one line a second until ctx is done: on a terminal it
 // rewrites the line, elsewhere it prints every fifth.
@@ -192,6 +209,19 @@ func progress(ctx context.Context, w io.Writer, s *demoStats, adm *kadm.Client) 
 		case n%5 == 0:
 			fmt.Fprintln(w, line)
 		}
+	}
+}
+
+// drain waits, for at most d, until the sink has handled every record the
+// source produced in this run; it returns how many it has not.
+func drain(s *demoStats, d time.Duration) int64 {
+	deadline := time.Now().Add(d)
+	for {
+		left := s.produced.Load() - s.delivered.Load() - s.deadLetters.Load()
+		if left <= 0 || time.Now().After(deadline) {
+			return max(left, 0)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

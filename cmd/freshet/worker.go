@@ -187,6 +187,9 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 		s.admin.Close()
 		return nil, err
 	}
+	if cfg.MetricsEnable {
+		s.metrics.Registry().MustRegister(newDrainDepth(s.drainer, log.Named("dlq")))
+	}
 	opts := []rest.Option{
 		rest.WithVersion(version), rest.WithWorkerID(id), rest.WithLoggers(levels),
 		rest.WithTopicTracking(cfg.TopicTrackingEnable, cfg.TopicTrackingReset),
@@ -221,7 +224,7 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 	}
 	if err := s.rest.Start(cfg.Listeners); err != nil {
 		s.admin.Close()
-		return nil, fmt.Errorf("REST listener %s: %w (set listeners= to a free address)", cfg.Listeners[0], err)
+		return nil, fmt.Errorf("REST listener: %w (set listeners= to a free address)", err)
 	}
 	if err := h.Start(ctx); err != nil {
 		s.shutdown(ctx)

@@ -145,7 +145,7 @@ func newVecs() vecs {
 		pollFailures:   counter("freshet_source_poll_failures_total", "Poll calls that returned an error, by class.", with("class")),
 
 		recordErrors: counter("freshet_record_errors_total", "Records that failed, by stage (KEY_CONVERTER, TRANSFORMATION, TASK_PUT, KAFKA_PRODUCE, ...) and class (retriable, record, fatal).", with("stage", "class")),
-		deadLetters:  counter("freshet_dead_letter_records_total", "Records written to the connector's dead-letter topic, by stage.", with("stage")),
+		deadLetters:  counter("freshet_dead_letter_records_total", "Records written to the connector's dead-letter topic, by stage and error class.", with("stage", "class")),
 		retries:      counter("freshet_retries_total", "Operations retried after a retriable error, by stage.", with("stage")),
 
 		pluginRestarts: counter("freshet_plugin_restarts_total", "Times an isolated plugin process was restarted.", []string{"plugin"}),

@@ -124,7 +124,7 @@ func TestHooksUpdateSeries(t *testing.T) {
 	c.OnBatchPut(task0, 10, time.Millisecond, errors.New("unclassified"))
 	c.OnRecordFailed(task0, worker.StageValueConverter, sdk.ClassRecord)
 	c.OnRecordFailed(task0, worker.StageValueConverter, sdk.ClassRecord)
-	c.OnDeadLettered(task0, worker.StageValueConverter)
+	c.OnDeadLettered(task0, worker.StageValueConverter, sdk.ClassRecord)
 	c.OnFlushed(task0, 5*time.Millisecond, nil)
 	c.OnCommitted(task0, 7*time.Millisecond, errors.New("coordinator moved"))
 	c.OnPluginRestart("elasticsearch-sink")
@@ -156,7 +156,7 @@ func TestHooksUpdateSeries(t *testing.T) {
 		{"freshet_sink_put_failures_total", with("class", "fatal"), 1},
 		{"freshet_retries_total", with("stage", "TASK_PUT"), 1},
 		{"freshet_record_errors_total", with("stage", "VALUE_CONVERTER", "class", "record"), 2},
-		{"freshet_dead_letter_records_total", with("stage", "VALUE_CONVERTER"), 1},
+		{"freshet_dead_letter_records_total", with("stage", "VALUE_CONVERTER", "class", "record"), 1},
 		{"freshet_sink_flush_seconds", l, 1},
 		{"freshet_offset_commit_seconds", l, 1},
 		{"freshet_offset_commit_failures_total", l, 1},

@@ -108,8 +108,8 @@ func (c *Collector) OnRecordFailed(id worker.TaskID, stage string, class sdk.Cla
 }
 
 // OnDeadLettered implements worker.HookDeadLettered.
-func (c *Collector) OnDeadLettered(id worker.TaskID, stage string) {
-	c.vecs.deadLetters.WithLabelValues(id.Connector, strconv.Itoa(id.Task), stage).Inc()
+func (c *Collector) OnDeadLettered(id worker.TaskID, stage string, class sdk.Class) {
+	c.vecs.deadLetters.WithLabelValues(id.Connector, strconv.Itoa(id.Task), stage, class.String()).Inc()
 }
 
 // OnTaskStarted is told when a task starts, with its connector's

@@ -98,7 +98,7 @@ func (d *deadLetters) send(ctx context.Context, e *taskEnv, stage, class string,
 	if err := d.client.ProduceSync(ctx, dl).FirstErr(); err != nil {
 		return err
 	}
-	e.hooks.deadLettered(e.id, stage)
+	e.hooks.deadLettered(e.id, stage, c)
 	return nil
 }
 

@@ -44,7 +44,7 @@ type HookRecordFailed interface {
 
 // HookDeadLettered is told about each record written to a dead-letter topic.
 type HookDeadLettered interface {
-	OnDeadLettered(id TaskID, stage string)
+	OnDeadLettered(id TaskID, stage string, class sdk.Class)
 }
 
 // HookTaskStarted is told when a task starts, before its first record, with
@@ -154,10 +154,10 @@ func (hs hooks) recordFailed(id TaskID, stage string, c sdk.Class) {
 	}
 }
 
-func (hs hooks) deadLettered(id TaskID, stage string) {
+func (hs hooks) deadLettered(id TaskID, stage string, class sdk.Class) {
 	for _, h := range hs {
 		if h, ok := h.(HookDeadLettered); ok {
-			h.OnDeadLettered(id, stage)
+			h.OnDeadLettered(id, stage, class)
 		}
 	}
 }
