@@ -2,98 +2,87 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// fileSinkScenario: Kafka → file, Freshet's file sink against Apache Kafka
-// Connect's FileStreamSink, same topic, same converter (StringConverter),
-// one task each, runs alternating.
+const stringConverter = "org.apache.kafka.connect.storage.StringConverter"
+
+// fileSinkScenario (runtime overhead): Kafka → file, Freshet's file sink
+// against Apache Kafka Connect's FileStreamSink, same topic, same converter
+// (StringConverter), one task each, runs alternating, at each record size.
 func fileSinkScenario(ctx context.Context, o options) ([]run, error) {
-	topic := fmt.Sprintf("bench-file-%d", time.Now().Unix())
-	bytes, err := produce(ctx, o, topic, 3)
-	if err != nil {
-		return nil, err
-	}
 	var runs []run
-	for i := range o.runs {
-		for _, sys := range []string{"freshet", "kafka-connect"} {
-			r := run{Scenario: "file-sink", System: sys, Run: i, Records: int64(o.records), Bytes: bytes}
+	for _, size := range o.sizes {
+		t, err := topicFor(ctx, o, kindPlain, size)
+		if err != nil {
+			return runs, err
+		}
+		runs = append(runs, alternate(ctx, o, "file-sink", size, []string{"freshet", "kafka-connect"}, func(ctx context.Context, sys string, i int, r *run) error {
+			r.Records, r.Bytes = int64(o.records), t.bytes
+			dir := runDir(o, "file", sys, size, i)
+			out := filepath.Join(dir, "sink.txt")
+			conn := fileConnector(t.name, out)
+			var p *proc
 			var err error
-			switch sys {
-			case "freshet":
-				err = runFreshetFileSink(ctx, o, topic, i, &r)
-			case "kafka-connect":
-				err = runConnectFileSink(ctx, o, topic, i, &r)
+			if sys == "freshet" {
+				p, err = startFreshet(o, dir, nil, conn)
+			} else {
+				p, err = startConnect(o, dir, nil, conn)
 			}
 			if err != nil {
-				r.Error = err.Error()
-				fmt.Fprintf(os.Stderr, "bench: %s run %d: %v\n", sys, i, err)
-			} else {
-				fmt.Fprintf(os.Stderr, "bench: %s run %d: %.0f records/s, %.2f CPU s/1M, peak RSS %d MiB\n", sys, i, r.recordsPerSec(), r.cpuPerMillion(), r.PeakRSS>>20)
+				return err
 			}
-			runs = append(runs, r)
-		}
+			defer p.stop()
+			return measureLines(ctx, p, sys, out, r)
+		})...)
 	}
 	return runs, nil
 }
 
-// produce writes o.records values of o.size bytes (one line each) to a new
-// topic and returns the value bytes written.
-func produce(ctx context.Context, o options, topic string, partitions int32) (int64, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(o.bootstrap), kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchMaxBytes(1<<20))
+// isolationScenario: the same file sink in-process and with
+// plugin.isolation=process (the task runs in a `freshet plugin serve`
+// child, records cross a pipe), 1 KiB records.
+func isolationScenario(ctx context.Context, o options) ([]run, error) {
+	const size = 1024
+	t, err := topicFor(ctx, o, kindPlain, size)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer cl.Close()
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, nil, topic); err != nil {
-		return 0, fmt.Errorf("create topic %s: %w", topic, err)
-	}
-	fmt.Fprintf(os.Stderr, "bench: producing %d records of %d B to %s\n", o.records, o.size, topic)
-	// Values compress like real JSON events do (about 3:1), not like a run
-	// of one letter: fetch sizes count compressed bytes.
-	rng := rand.New(rand.NewPCG(1, 2))
-	words := []string{"search", "page_view", "add_to_cart", "checkout", "return", "ios", "android", "web", "shoes", "bags", "GBP", "EUR"}
-	fill := func(n int) string {
-		var sb strings.Builder
-		for sb.Len() < n {
-			sb.WriteString(words[rng.IntN(len(words))])
-			fmt.Fprintf(&sb, "-%d ", rng.IntN(100000))
+	return alternate(ctx, o, "isolation", size, []string{"freshet isolated", "freshet in-process"}, func(ctx context.Context, sys string, i int, r *run) error {
+		r.Records, r.Bytes = int64(o.records), t.bytes
+		dir := runDir(o, "iso", sys, size, i)
+		out := filepath.Join(dir, "sink.txt")
+		conn := fileConnector(t.name, out)
+		if sys == "freshet isolated" {
+			conn["plugin.isolation"] = "process"
 		}
-		return sb.String()[:n]
+		p, err := startFreshet(o, dir, nil, conn)
+		if err != nil {
+			return err
+		}
+		defer p.stop()
+		return measureLines(ctx, p, "freshet", out, r)
+	}), nil
+}
+
+func fileConnector(topic, out string) map[string]string {
+	return map[string]string{"connector.class": "FileStreamSink", "tasks.max": "1", "topics": topic, "file": out}
+}
+
+func runDir(o options, parts ...any) string {
+	var s []string
+	for _, p := range parts {
+		s = append(s, strings.ReplaceAll(fmt.Sprint(p), " ", "-"))
 	}
-	var total int64
-	errc := make(chan error, 1)
-	for i := range o.records {
-		v := fmt.Sprintf(`{"event_id":"e-%09d","customer_id":"cust-%06d","pad":"%s"}`, i, i%10000, fill(max(o.size-60, 0)))
-		total += int64(len(v))
-		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprintf("cust-%06d", i%10000)), Value: []byte(v)}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				select {
-				case errc <- err:
-				default:
-				}
-			}
-		})
-	}
-	if err := cl.Flush(ctx); err != nil {
-		return 0, err
-	}
-	select {
-	case err := <-errc:
-		return 0, fmt.Errorf("produce: %w", err)
-	default:
-	}
-	return total, nil
+	dir := filepath.Join(o.work, strings.Join(s, "-"))
+	_ = os.MkdirAll(dir, 0o755)
+	return dir
 }
 
 func freePort() int {
@@ -105,103 +94,132 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func writeProps(path string, kv ...string) error {
+// writeProps writes a properties file, keys sorted.
+func writeProps(path string, m map[string]string) error {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	var b strings.Builder
-	for i := 0; i+1 < len(kv); i += 2 {
-		fmt.Fprintf(&b, "%s=%s\n", kv[i], kv[i+1])
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, m[k])
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
-func runFreshetFileSink(ctx context.Context, o options, topic string, i int, r *run) error {
-	dir := filepath.Join(o.work, fmt.Sprintf("freshet-%d", i))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+func merge(base, extra map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range base {
+		out[k] = v
 	}
-	out := filepath.Join(dir, "sink.txt")
-	if err := writeProps(filepath.Join(dir, "worker.properties"),
-		"bootstrap.servers", o.bootstrap,
-		"listeners", fmt.Sprintf("http://127.0.0.1:%d", freePort()),
-		"offset.storage.file.filename", filepath.Join(dir, "offsets.json"),
-		"freshet.config.storage.file", filepath.Join(dir, "connectors.json"),
-		"key.converter", "org.apache.kafka.connect.storage.StringConverter",
-		"value.converter", "org.apache.kafka.connect.storage.StringConverter",
-	); err != nil {
-		return err
+	for k, v := range extra {
+		out[k] = v
 	}
-	if err := writeProps(filepath.Join(dir, "sink.properties"),
-		"name", fmt.Sprintf("bench-file-freshet-%d-%d", time.Now().Unix(), i),
-		"connector.class", "FileStreamSink", "tasks.max", "1", "topics", topic, "file", out,
-	); err != nil {
-		return err
+	return out
+}
+
+// startFreshet starts a standalone Freshet worker with one connector. Its
+// REST listener's address is in the returned proc.
+func startFreshet(o options, dir string, worker, conn map[string]string) (*proc, error) {
+	port := freePort()
+	wp := merge(map[string]string{
+		"bootstrap.servers":            o.bootstrap,
+		"listeners":                    fmt.Sprintf("http://127.0.0.1:%d", port),
+		"offset.storage.file.filename": filepath.Join(dir, "offsets.json"),
+		"freshet.config.storage.file":  filepath.Join(dir, "connectors.json"),
+		"key.converter":                stringConverter,
+		"value.converter":              stringConverter,
+	}, worker)
+	if os.Getenv("BENCH_PPROF") != "" {
+		wp["freshet.pprof.enable"] = "true"
+	}
+	cp := merge(map[string]string{"name": fmt.Sprintf("bench-%d", time.Now().UnixNano())}, conn)
+	if err := writeProps(filepath.Join(dir, "worker.properties"), wp); err != nil {
+		return nil, err
+	}
+	if err := writeProps(filepath.Join(dir, "sink.properties"), cp); err != nil {
+		return nil, err
 	}
 	p, err := startProc(filepath.Join(dir, "worker.log"), o.bin,
 		[]string{"worker", filepath.Join(dir, "worker.properties"), filepath.Join(dir, "sink.properties")}, nil)
-	if err != nil {
-		return err
+	if err == nil {
+		p.rest = fmt.Sprintf("http://127.0.0.1:%d", port)
+		logf("freshet worker pid %d, REST %s, log %s", p.cmd.Process.Pid, p.rest, p.log.Name())
 	}
-	defer p.stop()
-	return measure(ctx, p, out, r)
+	return p, err
 }
 
-func runConnectFileSink(ctx context.Context, o options, topic string, i int, r *run) error {
+// startConnect starts Apache Kafka Connect standalone (the Maven Central
+// jars of tests/services) with one connector.
+func startConnect(o options, dir string, worker, conn map[string]string) (*proc, error) {
 	if o.kafkaLib == "" {
-		return errors.New("FRESHET_KAFKA_LIB_DIR is not set: tests/services/up.sh kafka provides Kafka Connect's jars")
+		return nil, skipError{"FRESHET_KAFKA_LIB_DIR is not set: tests/services/up.sh kafka provides Kafka Connect's jars"}
 	}
-	dir := filepath.Join(o.work, fmt.Sprintf("connect-%d", i))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	wp := merge(map[string]string{
+		"bootstrap.servers":            o.bootstrap,
+		"listeners":                    fmt.Sprintf("http://127.0.0.1:%d", freePort()),
+		"offset.storage.file.filename": filepath.Join(dir, "offsets"),
+		"key.converter":                stringConverter,
+		"value.converter":              stringConverter,
+	}, worker)
+	cp := merge(map[string]string{"name": fmt.Sprintf("bench-%d", time.Now().UnixNano())}, conn)
+	if err := writeProps(filepath.Join(dir, "worker.properties"), wp); err != nil {
+		return nil, err
 	}
-	out := filepath.Join(dir, "sink.txt")
-	if err := writeProps(filepath.Join(dir, "worker.properties"),
-		"bootstrap.servers", o.bootstrap,
-		"listeners", fmt.Sprintf("http://127.0.0.1:%d", freePort()),
-		"offset.storage.file.filename", filepath.Join(dir, "offsets"),
-		"key.converter", "org.apache.kafka.connect.storage.StringConverter",
-		"value.converter", "org.apache.kafka.connect.storage.StringConverter",
-	); err != nil {
-		return err
+	if err := writeProps(filepath.Join(dir, "sink.properties"), cp); err != nil {
+		return nil, err
 	}
-	if err := writeProps(filepath.Join(dir, "sink.properties"),
-		"name", fmt.Sprintf("bench-file-connect-%d-%d", time.Now().Unix(), i),
-		"connector.class", "FileStreamSink", "tasks.max", "1", "topics", topic, "file", out,
-	); err != nil {
-		return err
-	}
-	p, err := startProc(filepath.Join(dir, "worker.log"), "java",
-		[]string{"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-cp", o.kafkaLib + "/*",
-			"org.apache.kafka.connect.cli.ConnectStandalone", filepath.Join(dir, "worker.properties"), filepath.Join(dir, "sink.properties")}, nil)
-	if err != nil {
-		return err
-	}
-	defer p.stop()
-	return measure(ctx, p, out, r)
+	args := append(strings.Fields(o.connectHeap), "-XX:+UseG1GC", "-cp", o.kafkaLib+"/*",
+		"org.apache.kafka.connect.cli.ConnectStandalone", filepath.Join(dir, "worker.properties"), filepath.Join(dir, "sink.properties"))
+	return startProc(filepath.Join(dir, "worker.log"), "java", args, nil)
 }
 
-// measure waits until the sink file holds r.Records lines and fills in the
-// throughput window (first line to last line), CPU and peak RSS.
-func measure(ctx context.Context, p *proc, out string, r *run) error {
+// measureLines waits until the sink file holds r.Records lines.
+func measureLines(ctx context.Context, p *proc, name, out string, r *run) error {
 	c := &lineCounter{path: out}
+	return measure(ctx, p, name, r, func() (int64, error) { return c.update(), nil })
+}
+
+// measure polls count until it reaches r.Records and fills in the
+// throughput window (first record visible to last record visible), CPU and
+// peak RSS of the process and its children.
+func measure(ctx context.Context, p *proc, name string, r *run, count func() (int64, error)) error {
 	deadline := time.Now().Add(10 * time.Minute)
 	var first time.Time
+	var cpu0 float64
+	var n0 int64
 	for {
-		n := c.update()
+		n, err := count()
+		if err != nil {
+			return err
+		}
 		now := time.Now()
 		if n > 0 && first.IsZero() {
-			first = now
+			first, n0 = now, n
+			cpu0 = p.treeCPU()
 		}
 		if n >= r.Records {
+			if n == n0 {
+				return fmt.Errorf("all %d records became visible at once: too few records to time", n)
+			}
 			r.Seconds = now.Sub(first).Seconds()
-			r.CPUSeconds, r.PeakRSS = p.usage()
+			r.Window = n - n0
+			p.tree(name, r)
+			r.CPUSeconds -= cpu0
 			return nil
 		}
 		if p.exited() || now.After(deadline) {
-			return fmt.Errorf("sink wrote %d of %d lines before %s; see %s", n, r.Records, map[bool]string{true: "the deadline", false: "the process exited"}[now.After(deadline)], p.log.Name())
+			why := "the process exited"
+			if now.After(deadline) {
+				why = "the deadline"
+			}
+			return fmt.Errorf("sink had %d of %d records before %s; see %s", n, r.Records, why, p.log.Name())
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }

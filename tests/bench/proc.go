@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -17,6 +19,7 @@ type proc struct {
 	cmd     *exec.Cmd
 	started time.Time
 	log     *os.File
+	rest    string        // a Freshet worker's REST address
 	done    chan struct{} // closed when the process has exited
 }
 
@@ -28,6 +31,9 @@ func startProc(logPath string, name string, args []string, env []string) (*proc,
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = append(os.Environ(), env...)
+	// Its own process group, so that stop ends its children (isolated
+	// plugins) with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -53,7 +59,41 @@ func (p *proc) exited() bool {
 
 // usage returns the process's CPU seconds (user+system) and peak RSS bytes.
 func (p *proc) usage() (cpu float64, peakRSS int64) {
+	return pidUsage(p.cmd.Process.Pid)
+}
+
+// tree returns the usage of the process and of its descendants (isolated
+// plugin processes), named by their command lines, and fills in r's CPU and
+// RSS as their sums. Call it while the processes still run: VmHWM is gone
+// with the process.
+func (p *proc) tree(name string, r *run) {
 	pid := p.cmd.Process.Pid
+	cpu, rss := pidUsage(pid)
+	stats := []procStat{{Name: name, CPUSeconds: cpu, PeakRSS: rss}}
+	for _, c := range descendants(pid) {
+		cpu, rss := pidUsage(c)
+		stats = append(stats, procStat{Name: cmdline(c), CPUSeconds: cpu, PeakRSS: rss})
+	}
+	r.Procs, r.CPUSeconds, r.PeakRSS = stats, 0, 0
+	for _, s := range stats {
+		r.CPUSeconds += s.CPUSeconds
+		r.PeakRSS += s.PeakRSS
+	}
+	r.CPUTotal = r.CPUSeconds
+}
+
+// treeCPU is the CPU seconds of the process and its descendants so far.
+func (p *proc) treeCPU() float64 {
+	pid := p.cmd.Process.Pid
+	cpu, _ := pidUsage(pid)
+	for _, c := range descendants(pid) {
+		c, _ := pidUsage(c)
+		cpu += c
+	}
+	return cpu
+}
+
+func pidUsage(pid int) (cpu float64, peakRSS int64) {
 	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
 		// Fields after the command name, which is in parentheses and may hold spaces.
 		if i := bytes.LastIndexByte(b, ')'); i > 0 {
@@ -78,8 +118,50 @@ func (p *proc) usage() (cpu float64, peakRSS int64) {
 	return cpu, peakRSS
 }
 
+// descendants lists the live descendants of pid.
+func descendants(pid int) []int {
+	parent := map[int]int{}
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "stat"))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		c, _ := strconv.Atoi(filepath.Base(d))
+		pp, _ := strconv.Atoi(f[1])
+		parent[c] = pp
+	}
+	var out []int
+	for c := range parent {
+		for a := parent[c]; a > 1; a = parent[a] {
+			if a == pid {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func cmdline(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	s := strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
+	if i := strings.LastIndexByte(strings.Fields(s + " x")[0], '/'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
 func (p *proc) stop() {
-	_ = p.cmd.Process.Kill()
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
 	p.log.Close()
 }

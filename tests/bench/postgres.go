@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const (
+	sysPgCopy   = "pgx COPY from memory"
+	sysDebezium = "kafka-connect + debezium jdbc"
+)
+
+// postgresScenario: Kafka → PostgreSQL. Freshet's postgres sink against a
+// COPY of the same rows from memory (pgx CopyFrom, the server's ceiling for
+// one connection) and against Debezium's JDBC sink (Apache-2.0, Maven
+// Central) in Kafka Connect. Events are JSON in JsonConverter's schema
+// envelope, since the JDBC sinks need a schema. Each run gets its own table,
+// created beforehand with a bigserial seq column besides the event's four,
+// so that the harness can follow the rows cheaply (max(seq)); the sinks
+// write the four event columns.
+func postgresScenario(ctx context.Context, o options) ([]run, error) {
+	if o.pgURL == "" {
+		return []run{{Scenario: "postgres", System: "freshet", Skipped: "FRESHET_POSTGRES_URL is not set (tests/services/up.sh postgres)"}}, nil
+	}
+	size := o.sizes[0]
+	t, err := topicFor(ctx, o, kindSchema, size)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.Connect(ctx, o.pgURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	defer conn.Close(ctx)
+	return alternate(ctx, o, "postgres", size, []string{"freshet", sysPgCopy, sysDebezium}, func(ctx context.Context, sys string, i int, r *run) error {
+		r.Records, r.Bytes = int64(o.records), t.bytes
+		table := fmt.Sprintf("bench_%s_%d_%d", strings.Fields(strings.ReplaceAll(sys, "-", "_"))[0], i, time.Now().UnixNano()%1e9)
+		if err := createEventTable(ctx, conn, table); err != nil {
+			return err
+		}
+		defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+table)
+		dir := runDir(o, "pg", sys, i)
+		if sys == sysPgCopy {
+			return runChild(ctx, o, dir, "pgx copy", []string{"copy", o.bootstrap, t.name, strconv.Itoa(o.records), o.pgURL, table}, r)
+		}
+		p, err := startPGSink(o, dir, sys, t.name, table)
+		if err != nil {
+			return err
+		}
+		defer p.stop()
+		return measure(ctx, p, sys, r, rowCounter(ctx, conn, table, r.Records))
+	}), nil
+}
+
+func createEventTable(ctx context.Context, conn *pgx.Conn, table string) error {
+	_, err := conn.Exec(ctx, "CREATE TABLE "+table+" (seq bigserial PRIMARY KEY, ts bigint NOT NULL, event_id text NOT NULL, customer_id text NOT NULL, pad text NOT NULL)")
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", table, err)
+	}
+	return nil
+}
+
+// rowCounter follows max(seq), which an index answers at once, and checks
+// count(*) once max(seq) reaches want (seq values of rolled-back rows are
+// never reused, so max(seq) can run ahead of the count).
+func rowCounter(ctx context.Context, conn *pgx.Conn, table string, want int64) func() (int64, error) {
+	return func() (int64, error) {
+		var n int64
+		if err := conn.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM "+table).Scan(&n); err != nil {
+			return 0, err
+		}
+		if n >= want {
+			err := conn.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n)
+			return n, err
+		}
+		return n, nil
+	}
+}
+
+// startPGSink starts Freshet's postgres sink or Debezium's JDBC sink in
+// Kafka Connect, reading topic into table.
+func startPGSink(o options, dir, sys, topic, table string) (*proc, error) {
+	worker := map[string]string{
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "true",
+	}
+	if sys == "freshet" {
+		return startFreshet(o, dir, worker, map[string]string{
+			"connector.class": "postgres", "tasks.max": "1", "topics": topic,
+			"connection.url": o.pgURL, "insert.mode": "insert", "auto.create": "true", "pk.mode": "none",
+			"table.name.format": table,
+		})
+	}
+	if o.jdbcLib == "" {
+		return nil, skipError{"FRESHET_JDBC_SINK_DIR is not set (tests/bench/jdbc/fetch.sh fetches Debezium's JDBC sink)"}
+	}
+	if _, err := os.Stat(o.jdbcLib); err != nil {
+		return nil, skipError{"no Debezium JDBC sink jars: " + err.Error()}
+	}
+	u, err := url.Parse(o.pgURL)
+	if err != nil {
+		return nil, err
+	}
+	pw, _ := u.User.Password()
+	worker["plugin.path"] = filepath.Dir(o.jdbcLib)
+	return startConnect(o, dir, worker, map[string]string{
+		"connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector", "tasks.max": "1", "topics": topic,
+		"connection.url":      "jdbc:postgresql://" + u.Host + u.Path,
+		"connection.username": u.User.Username(), "connection.password": pw,
+		"insert.mode": "insert", "primary.key.mode": "none", "schema.evolution": "basic",
+		"collection.name.format": table, "table.name.format": table,
+	})
+}
+
+// pgVersion is the server's version, or "" when PostgreSQL is not set up.
+func pgVersion(ctx context.Context, o options) string {
+	if o.pgURL == "" {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, o.pgURL)
+	if err != nil {
+		return ""
+	}
+	defer conn.Close(ctx)
+	var v string
+	_ = conn.QueryRow(ctx, "SHOW server_version").Scan(&v)
+	return v
+}
