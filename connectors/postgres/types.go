@@ -2,13 +2,11 @@ package postgres
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -362,7 +360,7 @@ func coerce(v any, k kind) (any, error) {
 			js = []byte(s)
 		} else {
 			var err error
-			if js, err = appendJSON(nil, v); err != nil {
+			if js, err = sdk.AppendJSON(nil, v); err != nil {
 				return nil, err
 			}
 		}
@@ -518,7 +516,7 @@ func textOf(v any, pgArray bool) (string, error) {
 	if u, ok := v.(uint64); ok {
 		return strconv.FormatUint(u, 10), nil
 	}
-	b, err := appendJSON(nil, v)
+	b, err := sdk.AppendJSON(nil, v)
 	return string(b), err
 }
 
@@ -555,143 +553,3 @@ func appendPGArray(b []byte, a []any) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendJSON writes an sdk value as JSON: structs as objects in field order,
-// maps with sorted keys, bytes as base64, decimals as numbers, times in RFC
-// 3339, and NaN and infinities as the strings "NaN", "Infinity", "-Infinity"
-// (JSON has no such numbers).
-func appendJSON(b []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, v), nil
-	case string:
-		return appendJSONString(b, v), nil
-	case float32:
-		return appendJSONFloat(b, float64(v), 32), nil
-	case float64:
-		return appendJSONFloat(b, v, 64), nil
-	case []byte:
-		return appendJSONString(b, base64.StdEncoding.EncodeToString(v)), nil
-	case sdk.Raw:
-		return appendJSONString(b, base64.StdEncoding.EncodeToString(v)), nil
-	case sdk.Decimal:
-		if v.Unscaled == nil {
-			return append(b, "null"...), nil
-		}
-		return append(b, v.String()...), nil
-	case time.Time:
-		return appendJSONString(b, v.UTC().Format(time.RFC3339Nano)), nil
-	case uint64:
-		return strconv.AppendUint(b, v, 10), nil
-	case *sdk.Struct:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '{')
-		for i, f := range v.Schema.Fields {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, f.Name)
-			b = append(b, ':')
-			var err error
-			if b, err = appendJSON(b, v.Values[f.Index]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendJSON(b, v[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	case map[any]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			ks, err := textOf(k, false)
-			if err != nil {
-				return nil, err
-			}
-			m[ks] = e
-		}
-		return appendJSON(b, m)
-	case []any:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendJSON(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	}
-	if n, ok := toInt64(v); ok {
-		return strconv.AppendInt(b, n, 10), nil
-	}
-	return nil, fmt.Errorf("cannot encode a %T as JSON", v)
-}
-
-func appendJSONFloat(b []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(b, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(b, `"Infinity"`...)
-	case math.IsInf(f, -1):
-		return append(b, `"-Infinity"`...)
-	}
-	return strconv.AppendFloat(b, f, 'g', -1, bits)
-}
-
-const hexDigits = "0123456789abcdef"
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}

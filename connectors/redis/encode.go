@@ -1,15 +1,12 @@
 package redis
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
 )
@@ -110,7 +107,7 @@ func appendKey(b []byte, k any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case []any, map[any]any:
-		return appendJSON(b, k)
+		return sdk.AppendJSON(b, k)
 	}
 	return appendText(b, k)
 }
@@ -150,7 +147,7 @@ func appendText(b []byte, v any) ([]byte, error) {
 	case time.Time:
 		return v.UTC().AppendFormat(b, time.RFC3339Nano), nil
 	}
-	return appendJSON(b, v)
+	return sdk.AppendJSON(b, v)
 }
 
 // fieldsOf returns the fields of a struct or map value as name/value pairs
@@ -210,135 +207,3 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// appendJSON writes an sdk value as JSON: structs as objects in field order,
-// maps with sorted keys, bytes as base64, decimals as numbers, times in RFC
-// 3339, and NaN and infinities as the strings "NaN", "Infinity" and
-// "-Infinity".
-func appendJSON(b []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, v), nil
-	case string:
-		return appendJSONString(b, v), nil
-	case int8, int16, int32, int64, int:
-		return appendText(b, v)
-	case float32:
-		return appendJSONFloat(b, float64(v), 32), nil
-	case float64:
-		return appendJSONFloat(b, v, 64), nil
-	case []byte:
-		return appendJSONString(b, base64.StdEncoding.EncodeToString(v)), nil
-	case sdk.Raw:
-		return appendJSONString(b, base64.StdEncoding.EncodeToString(v)), nil
-	case sdk.Decimal:
-		if v.Unscaled == nil {
-			return append(b, "null"...), nil
-		}
-		return append(b, v.String()...), nil
-	case time.Time:
-		return appendJSONString(b, v.UTC().Format(time.RFC3339Nano)), nil
-	case *sdk.Struct:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '{')
-		for i, f := range v.Schema.Fields {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, f.Name)
-			b = append(b, ':')
-			var err error
-			if b, err = appendJSON(b, v.Values[i]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	case map[string]any:
-		b = append(b, '{')
-		for i, k := range sortedKeys(v) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendJSON(b, v[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	case map[any]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			ks, err := appendText(nil, k)
-			if err != nil {
-				return nil, err
-			}
-			m[string(ks)] = e
-		}
-		return appendJSON(b, m)
-	case []any:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendJSON(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	}
-	return nil, fmt.Errorf("cannot encode a %T", v)
-}
-
-func appendJSONFloat(b []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(b, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(b, `"Infinity"`...)
-	case math.IsInf(f, -1):
-		return append(b, `"-Infinity"`...)
-	}
-	return strconv.AppendFloat(b, f, 'g', -1, bits)
-}
-
-const hexDigits = "0123456789abcdef"
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}

@@ -42,24 +42,6 @@ func TestFieldsOf(t *testing.T) {
 	}
 }
 
-func TestAppendJSON(t *testing.T) {
-	tests := []struct {
-		in   any
-		want string
-	}{
-		{map[string]any{"b": []any{int64(1), 2.5, nil}, "a": "x\ny"}, `{"a":"x\ny","b":[1,2.5,null]}`},
-		{[]byte{1, 2}, `"AQI="`},
-		{math.NaN(), `"NaN"`},
-		{map[any]any{int32(2): "b"}, `{"2":"b"}`},
-	}
-	for _, tt := range tests {
-		got, err := appendJSON(nil, tt.in)
-		if err != nil || string(got) != tt.want {
-			t.Errorf("%v: %s, %v; want %s", tt.in, got, err, tt.want)
-		}
-	}
-}
-
 func TestClassOfReply(t *testing.T) {
 	for msg, want := range map[string]sdk.Class{
 		"WRONGTYPE Operation against a key holding the wrong kind of value": sdk.ClassRecord,

@@ -377,7 +377,7 @@ func (t *sinkTask) queue(ctx context.Context, pipe goredis.Pipeliner, key string
 		var err error
 		switch r.Value.(type) {
 		case *sdk.Struct, map[string]any, map[any]any, []any:
-			v, err = appendJSON(nil, r.Value)
+			v, err = sdk.AppendJSON(nil, r.Value)
 		default:
 			v, err = appendText(nil, r.Value)
 		}
