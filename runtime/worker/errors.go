@@ -103,21 +103,11 @@ func (d *deadLetters) send(ctx context.Context, e *taskEnv, stage, class string,
 }
 
 // Trace renders an error and its cause chain the way a status trace shows
-// it: the message, then one "Caused by:" line per wrapped cause.
+// it (see dlq.Trace); a recovered panic shows its stack instead.
 func Trace(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := err.Error()
 	var pe *PanicError
 	if errors.As(err, &pe) {
-		return s
+		return err.Error()
 	}
-	for cause := errors.Unwrap(err); cause != nil; cause = errors.Unwrap(cause) {
-		if _, ok := cause.(*sdk.Error); ok {
-			continue
-		}
-		s += "\nCaused by: " + fmt.Sprintf("%T: ", cause) + cause.Error()
-	}
-	return s
+	return dlq.Trace(err)
 }
