@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/freshet-dev/freshet/connectors/sdk"
 	"github.com/freshet-dev/freshet/runtime/store"
 	"github.com/freshet-dev/freshet/runtime/store/storetest"
 )
@@ -160,5 +161,50 @@ func TestEnsureTopicRefusesWrongSettings(t *testing.T) {
 	err = store.EnsureTopic(ctx, adm, store.Topic{Name: "offsets", Partitions: 1, ReplicationFactor: 1})
 	if err == nil || !strings.Contains(err.Error(), "cleanup.policy=delete") {
 		t.Fatalf("EnsureTopic(delete policy) = %v; want a refusal", err)
+	}
+}
+
+// TestKafkaOffsetsRecords: records made by Records and produced by another
+// client in a committed transaction are what the store reads back; an
+// aborted transaction's are not.
+func TestKafkaOffsetsRecords(t *testing.T) {
+	opts := kfakeOpts(t)
+	newTopic(t, opts, "offsets", 3)
+	ctx := t.Context()
+	s, err := store.NewKafkaOffsets(ctx, opts, "offsets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cl, err := kgo.NewClient(append(opts, kgo.TransactionalID("g-c-0"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	part := map[string]any{"filename": "/tmp/a.txt"}
+	for _, tc := range []struct {
+		pos    int64
+		commit kgo.TransactionEndTry
+	}{{10, kgo.TryCommit}, {20, kgo.TryAbort}} {
+		recs, err := s.Records("c", []sdk.Position{{Partition: part, Offset: map[string]any{"position": tc.pos}}})
+		if err != nil || len(recs) != 1 || recs[0].Topic != "offsets" || string(recs[0].Key) != `["c",{"filename":"/tmp/a.txt"}]` {
+			t.Fatalf("Records = %v, %v", recs, err)
+		}
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.EndTransaction(ctx, tc.commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	off, err := s.Get(ctx, "c", part)
+	if err != nil || off["position"] != int64(10) {
+		t.Fatalf("Get = %v, %v; want the committed position 10", off, err)
 	}
 }

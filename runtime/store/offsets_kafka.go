@@ -119,23 +119,9 @@ func (s *KafkaOffsets) Put(ctx context.Context, connector string, positions []sd
 	if err := s.core.check(ctx); err != nil {
 		return fmt.Errorf("put offsets of %q: %w", connector, err)
 	}
-	final := map[string][]byte{} // partition → offset (nil: delete), last wins
-	var order []string
-	for i, pos := range positions {
-		p, err := encodeFlat(pos.Partition)
-		if err != nil {
-			return fmt.Errorf("put offsets of %q: position %d: partition: %w", connector, i, err)
-		}
-		var o []byte
-		if pos.Offset != nil {
-			if o, err = encodeFlat(pos.Offset); err != nil {
-				return fmt.Errorf("put offsets of %q: position %d: offset: %w", connector, i, err)
-			}
-		}
-		if _, seen := final[string(p)]; !seen {
-			order = append(order, string(p))
-		}
-		final[string(p)] = o
+	final, order, err := encodePositions(positions)
+	if err != nil {
+		return fmt.Errorf("put offsets of %q: %w", connector, err)
 	}
 	s.core.mu.Lock()
 	cur := s.core.table[connector]
@@ -156,6 +142,51 @@ func (s *KafkaOffsets) Put(ctx context.Context, connector string, positions []sd
 		return fmt.Errorf("put offsets of %q: %w", connector, err)
 	}
 	return nil
+}
+
+// Records returns the records that store positions of connector, addressed
+// to the offsets topic, for the caller to produce with a producer of its own:
+// an exactly-once source task writes them in the transaction that holds its
+// records, so that both commit or neither does. The store sees them once
+// they are committed and its reader has reached them (Sync).
+func (s *KafkaOffsets) Records(connector string, positions []sdk.Position) ([]*kgo.Record, error) {
+	if connector == "" {
+		return nil, fmt.Errorf("offset records: %w empty connector name", ErrInvalid)
+	}
+	final, order, err := encodePositions(positions)
+	if err != nil {
+		return nil, fmt.Errorf("offset records of %q: %w", connector, err)
+	}
+	recs := make([]*kgo.Record, 0, len(order))
+	for _, p := range order {
+		recs = append(recs, &kgo.Record{Topic: s.t.topic, Key: offsetKey(connector, []byte(p)), Value: final[p]})
+	}
+	return recs, nil
+}
+
+// encodePositions canonicalises positions: partition → offset (nil to
+// delete), the last of a partition winning, and the partitions in first-seen
+// order.
+func encodePositions(positions []sdk.Position) (map[string][]byte, []string, error) {
+	final := map[string][]byte{}
+	var order []string
+	for i, pos := range positions {
+		p, err := encodeFlat(pos.Partition)
+		if err != nil {
+			return nil, nil, fmt.Errorf("position %d: partition: %w", i, err)
+		}
+		var o []byte
+		if pos.Offset != nil {
+			if o, err = encodeFlat(pos.Offset); err != nil {
+				return nil, nil, fmt.Errorf("position %d: offset: %w", i, err)
+			}
+		}
+		if _, seen := final[string(p)]; !seen {
+			order = append(order, string(p))
+		}
+		final[string(p)] = o
+	}
+	return final, order, nil
 }
 
 // DeleteAll implements Offsets: a tombstone for every partition.

@@ -33,6 +33,7 @@ type sourceTask struct {
 	pos        *positions
 	flushEvery time.Duration
 	topics     map[string]bool // topics reported active; the task goroutine's
+	eos        *eosSource      // nil: at-least-once
 
 	mu            sync.Mutex // guards failed and produceFailed; produce callbacks set them
 	failed        error
@@ -249,9 +250,17 @@ func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 	for _, h := range r.Headers {
 		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 	}
-	t.client.Produce(ctx, kr, func(kr *kgo.Record, err error) {
+	pctx := ctx
+	if t.eos != nil {
+		pctx = context.WithoutCancel(ctx) // a stopping task commits what it produced
+	}
+	t.client.Produce(pctx, kr, func(kr *kgo.Record, err error) {
 		if err == nil {
 			t.pos.ack(tk)
+			return
+		}
+		if t.eos != nil {
+			t.eosProduced(kr, err)
 			return
 		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {

@@ -362,6 +362,13 @@ func (w *Worker) sourceLoop(env *taskEnv, task sdk.SourceTask, connCfg, taskCfg 
 		return nil, errors.New("source connectors need an offset store: set offset.storage.file.filename")
 	}
 	clientProps := kafka.WithOverrides(kafka.Scoped(w.props, "producer."), connCfg, "producer.override.")
+	eos, err := w.eosSettings(env.id, connCfg)
+	if err != nil {
+		return nil, err
+	}
+	if eos != nil {
+		clientProps["transactional.id"] = eos.txID
+	}
 	opts, err := kafka.ProducerOpts(clientProps)
 	if err != nil {
 		return nil, fmt.Errorf("producer config: %w", err)
@@ -372,7 +379,11 @@ func (w *Worker) sourceLoop(env *taskEnv, task sdk.SourceTask, connCfg, taskCfg 
 		kgo.AllowAutoTopicCreation(),
 		w.clientLog(env),
 	)
-	t := &sourceTask{taskEnv: env, task: task, offsets: w.offsets, pos: newPositions(), flushEvery: w.opts.flushInterval, topics: map[string]bool{}}
+	t := &sourceTask{taskEnv: env, task: task, offsets: w.offsets, pos: newPositions(), flushEvery: w.opts.flushInterval, topics: map[string]bool{}, eos: eos}
+	run, stop := t.run, t.stop
+	if eos != nil {
+		run, stop = t.runEOS, t.stopEOS
+	}
 	return func(ctx context.Context) error {
 		client, err := kgo.NewClient(opts...)
 		if err != nil {
@@ -390,6 +401,15 @@ func (w *Worker) sourceLoop(env *taskEnv, task sdk.SourceTask, connCfg, taskCfg 
 			}
 			env.dlq = &deadLetters{client: client, topic: env.policy.dlqTopic, ctxHdr: env.policy.contextHeaders}
 		}
+		if eos != nil {
+			if err := t.startEOS(ctx); err != nil {
+				client.Close()
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
 		reader := offsetReader{store: w.offsets, connector: env.id.Connector}
 		if err := startTask(ctx, func() error { return task.Start(ctx, taskCfg, reader) }); err != nil {
 			client.Close()
@@ -397,10 +417,10 @@ func (w *Worker) sourceLoop(env *taskEnv, task sdk.SourceTask, connCfg, taskCfg 
 		}
 		defer func() { _ = stopTask(task.Stop) }()
 		env.hooks.taskState(env.id, StateRunning, nil)
-		err = t.run(ctx)
+		err = run(ctx)
 		sctx, cancel := context.WithTimeout(context.Background(), w.opts.graceful)
 		defer cancel()
-		return errors.Join(err, t.stop(sctx))
+		return errors.Join(err, stop(sctx))
 	}, nil
 }
 

@@ -86,10 +86,19 @@ type worker struct {
 
 // cluster starts n workers of one new group.
 func (e *env) cluster(t *testing.T, n int, extra map[string]string) []*worker {
-	group := uniqueName("dist")
+	return e.workers(t, uniqueName("dist"), 0, n, extra)
+}
+
+// join starts n more workers in the group of w.
+func (e *env) join(t *testing.T, w *worker, n int) []*worker {
+	return e.workers(t, w.prop(t, "group.id"), 10, n, nil)
+}
+
+// workers starts n workers of group, numbered from first.
+func (e *env) workers(t *testing.T, group string, first, n int, extra map[string]string) []*worker {
 	dir := t.TempDir()
 	var ws []*worker
-	for i := range n {
+	for i := first; i < first+n; i++ {
 		url := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 		props := map[string]string{
 			"bootstrap.servers":                 e.bootstrap,
