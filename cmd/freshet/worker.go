@@ -57,6 +57,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	log := newLogger(stderr, false, levels)
 	defer func() { _ = log.Sync() }()
 	if props[config.KeyGroupID] != "" {
+		if len(conns) > 0 {
+			fmt.Fprintf(stderr, "freshet worker: %s sets group.id, so this is a distributed worker; connector files are for standalone workers:\n"+
+				"create connectors through the REST API instead, e.g. freshet connectors create -f %s\n", args[0], args[1])
+			return 2
+		}
 		return runDistributed(ctx, props, log, levels, stderr)
 	}
 
