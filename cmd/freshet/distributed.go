@@ -19,7 +19,6 @@ import (
 	"github.com/freshet-dev/freshet/runtime/herder"
 	"github.com/freshet-dev/freshet/runtime/kafka"
 	"github.com/freshet-dev/freshet/runtime/metrics"
-	"github.com/freshet-dev/freshet/runtime/plugin/host"
 	"github.com/freshet-dev/freshet/runtime/rest"
 	"github.com/freshet-dev/freshet/runtime/store"
 	"github.com/freshet-dev/freshet/runtime/worker"
@@ -29,6 +28,7 @@ import (
 // membership, worker, herder, metrics and the REST API.
 type distributed struct {
 	log      *zap.Logger
+	started  atomic.Bool
 	herder   *herder.Distributed
 	rest     *rest.Server
 	closers  []func()
@@ -45,26 +45,9 @@ func startDistributed(ctx context.Context, props map[string]string, log *zap.Log
 	if err := cfg.CheckDistributed(); err != nil {
 		return nil, fmt.Errorf("invalid worker config:\n%w", err)
 	}
-	reg, err := newRegistry()
+	ps, err := loadPlugins(ctx, props, log)
 	if err != nil {
 		return nil, err
-	}
-	plugins, err := host.ParseSettings(props)
-	if err != nil {
-		return nil, fmt.Errorf("invalid worker config:\n%w", err)
-	}
-	ph, err := host.New(log.Named("plugin"), plugins.Options()...)
-	if err != nil {
-		return nil, err
-	}
-	if found, rerr := ph.Rescan(ctx); rerr != nil {
-		log.Error("some plugin binaries were refused", zap.Error(rerr))
-	} else {
-		for _, p := range found {
-			if !reg.Has(p.Name) {
-				_ = reg.Register(p)
-			}
-		}
 	}
 	base, err := kafka.ClientOpts(kafka.Scoped(props, kafka.AdminPrefix))
 	if err != nil {
@@ -126,33 +109,28 @@ func startDistributed(ctx context.Context, props map[string]string, log *zap.Log
 		return nil, err
 	}
 	d.closers = append(d.closers, func() { _ = kc.Close() })
-	dh := herder.NewDistributed(id, kc, d.statuses, reg, wk, cfg.Resolver, log.Named("herder"))
+	dh := herder.NewDistributed(id, kc, d.statuses, ps.reg, wk, cfg.Resolver, log.Named("herder"))
 	events.set(dh)
-	dh.UseIsolation(isolation(ph, plugins, log))
+	dh.UseIsolation(ps.isolation())
 	dh.UseOffsets(offsets, herder.NewKafkaGroupOffsets(adm))
 	h = dh.Herder
 	d.herder = dh
 
-	opts := []rest.Option{
-		rest.WithVersion(version), rest.WithWorkerID(id), rest.WithLoggers(levels),
-		rest.WithTopicTracking(cfg.TopicTrackingEnable, cfg.TopicTrackingReset),
-		rest.WithFreshness(func(name string) (any, bool) { return met.Freshness(name) }),
-		rest.WithRoute("GET", "/metrics", rest.RoleNone, met.Handler()),
-		rest.WithRoute("GET", "/cluster", rest.RoleViewer, clusterHandler(dh)),
+	drainer, err := newDrainer(props, id, dh, wk, log)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.RESTAuthFile != "" {
-		opts = append(opts, rest.WithAuth(cfg.RESTAuthFile))
-	}
-	if cfg.RESTTLSCert != "" {
-		opts = append(opts, rest.WithTLS(cfg.RESTTLSCert, cfg.RESTTLSKey))
-	}
+	d.closers = append(d.closers, drainer.Close)
+	met.Registry().MustRegister(newDrainDepth(drainer, log.Named("dlq")))
+	opts := append(restOptions(cfg, id, levels, met, d, drainer, ps),
+		rest.WithRoute("GET", "/cluster", rest.RoleViewer, clusterHandler(dh)))
 	var member *cluster.Member
 	opts = append(opts, rest.WithForwarding(func() (string, bool, bool) { return member.Leader() }))
-	if d.rest, err = rest.New(dh, reg, log.Named("rest"), opts...); err != nil {
+	if d.rest, err = rest.New(dh, ps.reg, log.Named("rest"), opts...); err != nil {
 		return nil, err
 	}
 	if err := d.rest.Start(cfg.Listeners); err != nil {
-		return nil, fmt.Errorf("REST listener %s: %w (set listeners= to a free address)", cfg.Listeners[0], err)
+		return nil, fmt.Errorf("REST listener: %w (set listeners= to a free address)", err)
 	}
 	url := advertisedURL(cfg, d.rest.URL())
 	member = cluster.NewMember(admin, cluster.Config{
@@ -165,7 +143,29 @@ func startDistributed(ctx context.Context, props map[string]string, log *zap.Log
 		return nil, err
 	}
 	log.Info("distributed worker started", zap.String("group", cfg.GroupID), zap.String("rest_url", url))
+	d.started.Store(true)
 	return d, nil
+}
+
+// Started, Check and Ready make the worker a metrics.Probe for /readyz and
+// /livez.
+func (d *distributed) Started() bool { return d.started.Load() }
+
+// Check answers when the herder answers.
+func (d *distributed) Check(ctx context.Context) error {
+	_, err := d.herder.Connectors(ctx)
+	return err
+}
+
+// Ready reports whether the worker has joined a stable generation.
+func (d *distributed) Ready() error {
+	if !d.Started() {
+		return errors.New("worker is starting")
+	}
+	if st := d.herder.Cluster(); !st.Stable {
+		return fmt.Errorf("rebalancing (generation %d)", st.Generation)
+	}
+	return nil
 }
 
 // advertisedURL is the URL other workers reach this one at.

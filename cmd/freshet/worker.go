@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -17,13 +14,11 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/freshet-dev/freshet/connectors/sdk"
 	"github.com/freshet-dev/freshet/dlq"
 	"github.com/freshet-dev/freshet/runtime/config"
 	"github.com/freshet-dev/freshet/runtime/herder"
 	"github.com/freshet-dev/freshet/runtime/kafka"
 	"github.com/freshet-dev/freshet/runtime/metrics"
-	"github.com/freshet-dev/freshet/runtime/plugin/host"
 	"github.com/freshet-dev/freshet/runtime/rest"
 	"github.com/freshet-dev/freshet/runtime/store"
 	"github.com/freshet-dev/freshet/runtime/worker"
@@ -110,38 +105,10 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 	if err := cfg.CheckStandalone(); err != nil {
 		return nil, fmt.Errorf("invalid worker config:\n%w", err)
 	}
-	reg, err := newRegistry()
+	ps, err := loadPlugins(ctx, props, log)
 	if err != nil {
 		return nil, err
 	}
-	plugins, err := host.ParseSettings(props)
-	if err != nil {
-		return nil, fmt.Errorf("invalid worker config:\n%w", err)
-	}
-	ph, err := host.New(log.Named("plugin"), plugins.Options()...)
-	if err != nil {
-		return nil, err
-	}
-	rescan := func(ctx context.Context) ([]sdk.Plugin, error) {
-		found, err := ph.Rescan(ctx)
-		if err != nil {
-			// A refused binary is reported; the others still load.
-			log.Error("some plugin binaries were refused", zap.Error(err))
-		}
-		var added []sdk.Plugin
-		for _, p := range found {
-			if reg.Has(p.Name) {
-				continue
-			}
-			if rerr := reg.Register(p); rerr != nil {
-				log.Error("plugin not registered", zap.String("plugin", p.Name), zap.Error(rerr))
-				continue
-			}
-			added = append(added, p)
-		}
-		return added, err
-	}
-	_, _ = rescan(ctx) // refused binaries are logged and must not stop the worker
 	offsets, err := store.NewFileOffsets(cfg.OffsetStorageFile)
 	if err != nil {
 		return nil, err
@@ -176,54 +143,19 @@ func startStandalone(ctx context.Context, props map[string]string, log *zap.Logg
 	if err != nil {
 		return nil, err
 	}
-	h = herder.New(id, configs, reg, s.worker, cfg.Resolver, log.Named("herder"))
-	h.UseIsolation(isolation(ph, plugins, log))
+	h = herder.New(id, configs, ps.reg, s.worker, cfg.Resolver, log.Named("herder"))
+	h.UseIsolation(ps.isolation())
 	h.UseOffsets(offsets, herder.NewKafkaGroupOffsets(kadm.NewClient(s.admin)))
 	s.herder = h
 
-	clientOpts, err := kafka.ClientOpts(kafka.Scoped(props, kafka.ProducerPrefix))
-	if err != nil {
-		s.admin.Close()
-		return nil, fmt.Errorf("dead-letter client config: %w", err)
-	}
-	s.drainer, err = dlq.New(clientOpts, dlq.WithConnectors(connectorConfigs(h)), dlq.WithSinkReplayer(s.worker),
-		dlq.WithWorkerID(id), dlq.WithLogger(log.Named("dlq")))
-	if err != nil {
+	if s.drainer, err = newDrainer(props, id, h, s.worker, log); err != nil {
 		s.admin.Close()
 		return nil, err
 	}
 	if cfg.MetricsEnable {
 		s.metrics.Registry().MustRegister(newDrainDepth(s.drainer, log.Named("dlq")))
 	}
-	opts := []rest.Option{
-		rest.WithVersion(version), rest.WithWorkerID(id), rest.WithLoggers(levels),
-		rest.WithTopicTracking(cfg.TopicTrackingEnable, cfg.TopicTrackingReset),
-		rest.WithFreshness(func(name string) (any, bool) { return s.metrics.Freshness(name) }),
-		rest.WithRoute("GET", "/metrics", rest.RoleNone, s.metrics.Handler()),
-		rest.WithRoute("GET", "/readyz", rest.RoleNone, metrics.ReadyHandler(s)),
-		rest.WithRoute("GET", "/livez", rest.RoleNone, metrics.LiveHandler(s, 0)),
-	}
-	opts = append(opts, rest.WithRoute("POST", "/connector-plugins/rescan", rest.RoleAdmin, rescanHandler(rescan)))
-	dh := dlq.NewHandler(s.drainer)
-	for _, p := range dlq.Patterns() {
-		method, path, _ := strings.Cut(p, " ")
-		role := rest.RoleViewer
-		if method != "GET" {
-			role = rest.RoleOperator
-		}
-		opts = append(opts, rest.WithRoute(method, path, role, dh))
-	}
-	if cfg.PprofEnable {
-		pp := metrics.PprofHandler()
-		opts = append(opts, rest.WithRoute("GET", "/debug/pprof/", rest.RoleAdmin, pp), rest.WithRoute("GET", "/debug/pprof/{profile}", rest.RoleAdmin, pp))
-	}
-	if cfg.RESTAuthFile != "" {
-		opts = append(opts, rest.WithAuth(cfg.RESTAuthFile))
-	}
-	if cfg.RESTTLSCert != "" {
-		opts = append(opts, rest.WithTLS(cfg.RESTTLSCert, cfg.RESTTLSKey))
-	}
-	if s.rest, err = rest.New(h, reg, log.Named("rest"), opts...); err != nil {
+	if s.rest, err = rest.New(h, ps.reg, log.Named("rest"), restOptions(cfg, id, levels, s.metrics, s, s.drainer, ps)...); err != nil {
 		s.admin.Close()
 		return nil, err
 	}
@@ -282,65 +214,6 @@ func (s *standalone) shutdown(ctx context.Context) {
 	s.drainer.Close()
 	s.admin.Close()
 	s.log.Info("worker stopped")
-}
-
-// isolation runs a built-in in its own process (`freshet plugin serve NAME`)
-// when plugin.isolation says so; discovered plugins are processes already.
-func isolation(ph *host.Host, s host.Settings, log *zap.Logger) func(sdk.Plugin, map[string]string) sdk.Plugin {
-	return func(p sdk.Plugin, cfg map[string]string) sdk.Plugin {
-		if !s.Isolated(cfg) || !isBuiltin(p.Name) {
-			return p
-		}
-		cmd, err := host.ServeCommand(p.Name)
-		if err != nil {
-			log.Error("cannot isolate plugin; running it in-process", zap.String("plugin", p.Name), zap.Error(err))
-			return p
-		}
-		return ph.Isolate(p, cmd)
-	}
-}
-
-func isBuiltin(name string) bool {
-	for _, b := range builtins() {
-		if b.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// rescanHandler serves POST /connector-plugins/rescan: it lists the plugins
-// the scan added, and the binaries it refused, with why.
-func rescanHandler(rescan func(context.Context) ([]sdk.Plugin, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		added, err := rescan(r.Context())
-		body := map[string]any{"added": []map[string]string{}}
-		for _, p := range added {
-			body["added"] = append(body["added"].([]map[string]string), map[string]string{"class": p.Name, "type": string(p.Kind), "version": p.Version})
-		}
-		if err != nil {
-			body["refused"] = strings.Split(err.Error(), "\n")
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(body)
-	})
-}
-
-// connectorConfigs lets the drainer find each connector's dead-letter topic.
-func connectorConfigs(h *herder.Herder) dlq.ConnectorsFunc {
-	return func(ctx context.Context) (map[string]map[string]string, error) {
-		names, err := h.Connectors(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[string]map[string]string, len(names))
-		for _, n := range names {
-			if info, err := h.Connector(ctx, n); err == nil {
-				out[n] = info.Config
-			}
-		}
-		return out, nil
-	}
 }
 
 // herderHooks forwards the worker's task states and active topics to the
