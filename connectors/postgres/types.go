@@ -552,4 +552,3 @@ func appendPGArray(b []byte, a []any) ([]byte, error) {
 	}
 	return append(b, '}'), nil
 }
-
