@@ -92,7 +92,23 @@ func startDistributed(ctx context.Context, props map[string]string, log *zap.Log
 	}
 	id := workerID(cfg.Listeners[0])
 	var h *herder.Herder
+	// Tasks write only while this worker's membership lease holds (see
+	// cluster.Member.Guard); member is set before the herder starts tasks.
+	var member *cluster.Member
+	guard := func() error {
+		if member == nil {
+			return errors.New("not joined yet")
+		}
+		return member.Guard()
+	}
 	wk, err := worker.New(id, props, offsets, log,
+		worker.WithWriteGuard(guard),
+		worker.WithWriteDeadline(func() time.Time {
+			if member == nil {
+				return time.Time{}
+			}
+			return member.LeaseEnd()
+		}),
 		worker.WithHooks(met, herderHooks{&h}),
 		worker.WithFlushInterval(cfg.OffsetFlushInterval),
 		worker.WithBufferBytes(cfg.TaskBufferBytes),
@@ -124,8 +140,11 @@ func startDistributed(ctx context.Context, props map[string]string, log *zap.Log
 	met.Registry().MustRegister(newDrainDepth(drainer, log.Named("dlq")))
 	opts := append(restOptions(cfg, id, levels, met, d, drainer, ps),
 		rest.WithRoute("GET", "/cluster", rest.RoleViewer, clusterHandler(dh)))
-	var member *cluster.Member
-	opts = append(opts, rest.WithForwarding(func() (string, bool, bool) { return member.Leader() }))
+	opts = append(opts, rest.WithForwarding(func() (string, bool, bool) { return member.Leader() }),
+		rest.WithSessionKey(func() (cur, prev []byte, ok bool) {
+			c, p, ok := kc.SessionKeys()
+			return c.Key, p.Key, ok
+		}))
 	if d.rest, err = rest.New(dh, ps.reg, log.Named("rest"), opts...); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -61,6 +62,13 @@ type Member struct {
 	owned    []Item
 	last     Assignment
 	lastOK   time.Time
+	syncSent time.Time // when the last successful SyncGroup was sent
+
+	// lease is when the last request that kept the session alive (a
+	// SyncGroup or a heartbeat the coordinator accepted) was sent, in Unix
+	// nanoseconds; 0 while this member holds no membership. Read by Fresh
+	// from any goroutine.
+	lease atomic.Int64
 
 	mu    sync.Mutex
 	state Assignment
@@ -142,6 +150,7 @@ func (m *Member) Run(ctx context.Context) error {
 		}
 		backoff = 100 * time.Millisecond
 		m.lastOK = time.Now()
+		m.renew(m.syncSent)
 		m.last = a
 		m.setState(a, true) // before the handler, which may ask for it
 		if err := m.h.Assigned(ctx, a, m.memberID); err != nil {
@@ -162,6 +171,7 @@ func (m *Member) Run(ctx context.Context) error {
 }
 
 func (m *Member) lose(ctx context.Context) {
+	m.lease.Store(0) // before the handler: writes stop now, not once tasks have
 	m.h.Lost(ctx)
 	m.owned = nil
 	m.memberID = ""
@@ -197,6 +207,7 @@ func (m *Member) heartbeat(ctx context.Context, a Assignment) error {
 			return fmt.Errorf("%w: no heartbeat for %s", errLost, time.Since(m.lastOK).Round(time.Millisecond))
 		}
 		hctx, cancel := context.WithTimeout(ctx, m.cfg.HeartbeatInterval)
+		sent := time.Now()
 		req := kmsg.NewPtrHeartbeatRequest()
 		req.Group, req.Generation, req.MemberID = m.cfg.Group, a.Generation, m.memberID
 		resp, err := req.RequestWith(hctx, m.req)
@@ -207,9 +218,12 @@ func (m *Member) heartbeat(ctx context.Context, a Assignment) error {
 		switch {
 		case err == nil:
 			m.lastOK = time.Now()
+			m.renew(sent)
 		case errors.Is(err, kerr.RebalanceInProgress):
+			m.renew(sent) // the coordinator still counts us in
 			return nil
 		case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.IllegalGeneration), errors.Is(err, kerr.FencedInstanceID):
+			m.lease.Store(0)
 			return fmt.Errorf("%w: heartbeat: %w", errLost, err)
 		default:
 			m.log.Debug("heartbeat failed", zap.Error(err))
@@ -232,6 +246,7 @@ func (m *Member) joinAndSync(ctx context.Context) (Assignment, error) {
 		req.MemberID = m.memberID
 		req.ProtocolType = protocolType
 		req.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: protocolName, Metadata: meta}}
+		sent := time.Now()
 		resp, err := req.RequestWith(ctx, m.req)
 		if err != nil {
 			return Assignment{}, fmt.Errorf("join group %s: %w", m.cfg.Group, err)
@@ -239,6 +254,9 @@ func (m *Member) joinAndSync(ctx context.Context) (Assignment, error) {
 		err = kerr.ErrorForCode(resp.ErrorCode)
 		switch {
 		case err == nil:
+			if m.memberID != "" && m.lease.Load() != 0 {
+				m.renew(sent) // a long rebalance keeps the lease of a member that stayed in
+			}
 		case errors.Is(err, kerr.MemberIDRequired):
 			m.memberID = resp.MemberID
 			continue
@@ -246,6 +264,7 @@ func (m *Member) joinAndSync(ctx context.Context) (Assignment, error) {
 			if m.memberID == "" {
 				return Assignment{}, fmt.Errorf("join group %s: %w", m.cfg.Group, err)
 			}
+			m.lease.Store(0)
 			return Assignment{}, fmt.Errorf("%w: join group %s: %w", errLost, m.cfg.Group, err)
 		case errors.Is(err, kerr.RebalanceInProgress):
 			continue
@@ -270,12 +289,14 @@ func (m *Member) joinAndSync(ctx context.Context) (Assignment, error) {
 			sync.GroupAssignment = append(sync.GroupAssignment, kmsg.SyncGroupRequestGroupAssignment{MemberID: mem.MemberID, MemberAssignment: b})
 		}
 	}
+	m.syncSent = time.Now()
 	resp, err := sync.RequestWith(ctx, m.req)
 	if err != nil {
 		return Assignment{}, fmt.Errorf("sync group %s: %w", m.cfg.Group, err)
 	}
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
 		if errors.Is(err, kerr.UnknownMemberID) || errors.Is(err, kerr.IllegalGeneration) {
+			m.lease.Store(0)
 			return Assignment{}, fmt.Errorf("%w: sync group %s: %w", errLost, m.cfg.Group, err)
 		}
 		return Assignment{}, fmt.Errorf("sync group %s: %w", m.cfg.Group, err)
@@ -302,6 +323,53 @@ func (m *Member) lead(ctx context.Context, join *kmsg.JoinGroupResponse) (Assign
 	return build(join.Generation, m.memberID, members, out), nil
 }
 
+// renew extends the lease from sent, when a request that kept the session
+// alive was sent.
+func (m *Member) renew(sent time.Time) { m.lease.Store(sent.UnixNano()) }
+
+// leaseMargin is how long before the session could expire at the
+// coordinator the lease lapses: a heartbeat interval, at most a third of
+// the session, so that a heartbeat or two may fail without pausing writes.
+func (m *Member) leaseMargin() time.Duration {
+	return min(m.cfg.HeartbeatInterval, m.cfg.SessionTimeout/3)
+}
+
+// Fresh reports whether this member surely still holds its membership: the
+// last request that kept its session alive was sent less than the session
+// timeout, minus a margin, ago, and the coordinator did not since say it
+// forgot the member or moved to a newer generation. It is a lease read from
+// the clock, not from the member's goroutine, so a process resumed after a
+// pause (SIGSTOP, a long GC) sees it lapsed at once, before its heartbeat
+// loop notices. It is safe for concurrent use.
+func (m *Member) Fresh() bool {
+	at := m.lease.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < m.cfg.SessionTimeout-m.leaseMargin()
+}
+
+// LeaseEnd is when Fresh turns false unless a heartbeat renews the lease
+// first; the zero time while this member holds no membership. Producers use
+// it as their records' deadline (worker.WithWriteDeadline).
+func (m *Member) LeaseEnd() time.Time {
+	at := m.lease.Load()
+	if at == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, at).Add(m.cfg.SessionTimeout - m.leaseMargin())
+}
+
+// Guard is Fresh as an error, for worker.WithWriteGuard: nil while this
+// member's lease holds.
+func (m *Member) Guard() error {
+	at := m.lease.Load()
+	if at == 0 {
+		return errors.New("no group membership")
+	}
+	if age := time.Since(time.Unix(0, at)); age >= m.cfg.SessionTimeout-m.leaseMargin() {
+		return fmt.Errorf("membership lease lapsed: last heartbeat sent %s ago (session timeout %s)", age.Round(time.Millisecond), m.cfg.SessionTimeout)
+	}
+	return nil
+}
+
 // leave tells the coordinator we are gone, so the group rebalances now.
 func (m *Member) leave() {
 	if m.memberID == "" {
@@ -316,6 +384,7 @@ func (m *Member) leave() {
 		m.log.Info("leave group", zap.Error(err))
 	}
 	m.memberID = ""
+	m.lease.Store(0)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -2,6 +2,7 @@ package herder
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"maps"
 	"net/http"
@@ -186,11 +187,22 @@ func (d *Distributed) Assigned(ctx context.Context, a cluster.Assignment, self s
 		for _, it := range a.Mine(self).Items {
 			d.mine[it] = true
 		}
+		// The leader of each generation takes over the config topic's
+		// transactional producer, fencing any older leader's writes.
+		if a.Leader == self {
+			if err := d.kc.Lead(ctx); err != nil {
+				d.log.Warn("taking over the config topic as leader failed; config writes will fail until the next rebalance", zap.Error(err))
+			}
+		} else {
+			d.kc.Follow()
+		}
 		d.started = true
 	})
 	d.post(func(ctx context.Context) {
 		if err := d.kc.Sync(ctx); err != nil {
 			d.log.Warn("catching up with the config topic", zap.Error(err))
+		} else if a.Leader == self {
+			d.ensureSessionKey(ctx)
 		}
 		d.reconcile(ctx)
 		// Configs written during the rebalance (task configs, say) are not
@@ -200,9 +212,31 @@ func (d *Distributed) Assigned(ctx context.Context, a cluster.Assignment, self s
 	return nil
 }
 
+// sessionKeyTTL is how long a session key is used before the leader
+// replaces it (Kafka Connect's inter.worker.key.ttl.ms default).
+const sessionKeyTTL = time.Hour
+
+// ensureSessionKey makes the leader publish a new session key when there is
+// none yet or the current one is older than sessionKeyTTL; the workers sign
+// and verify forwarded requests with it.
+func (d *Distributed) ensureSessionKey(ctx context.Context) {
+	if cur, _, ok := d.kc.SessionKeys(); ok && time.Since(cur.Created) < sessionKeyTTL {
+		return
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		d.log.Error("generating a session key", zap.Error(err))
+		return
+	}
+	if err := d.kc.PutSessionKey(ctx, store.SessionKey{Key: key, Algorithm: "HmacSHA256", Created: time.Now()}); err != nil {
+		d.log.Warn("publishing a new session key failed", zap.Error(err))
+	}
+}
+
 // Lost implements cluster.Handler: stop everything now.
 func (d *Distributed) Lost(ctx context.Context) {
 	d.do(ctx, func(ctx context.Context) {
+		d.kc.Follow()
 		d.mine = map[cluster.Item]bool{}
 		d.stopAll(ctx)
 	})

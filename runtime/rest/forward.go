@@ -2,6 +2,9 @@ package rest
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"strings"
@@ -25,6 +28,67 @@ func WithForwarding(leader Leader) Option {
 	return optionFunc(func(o *options) { o.leader = leader })
 }
 
+// Internal requests carry a signature, as Kafka Connect's do: an HMAC of
+// the request under the cluster's session key, which the leader publishes in
+// the config topic.
+const (
+	signatureHeader          = "X-Connect-Authorization"
+	signatureAlgorithmHeader = "X-Connect-Request-Signature-Algorithm"
+	signatureAlgorithm       = "HmacSHA256"
+)
+
+// SessionKeys returns the cluster's current session key and the one before
+// it (nil when none), and ok=false while no key is known yet.
+type SessionKeys func() (cur, prev []byte, ok bool)
+
+// WithSessionKey makes a distributed worker sign the requests it forwards
+// with the cluster's session key, and refuse (403) a forwarded request whose
+// signature is missing or does not verify under the current or the previous
+// key: only a worker of the cluster, which reads the key from the config
+// topic, can make another act on a forwarded request.
+func WithSessionKey(keys SessionKeys) Option {
+	return optionFunc(func(o *options) { o.sessionKeys = keys })
+}
+
+// sign returns the base64 HMAC-SHA256 of the request's method, URI and body
+// under key.
+func sign(key []byte, method, uri string, body []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(method))
+	m.Write([]byte{'\n'})
+	m.Write([]byte(uri))
+	m.Write([]byte{'\n'})
+	m.Write(body)
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// verifySignature checks a forwarded request's signature; on success the
+// request's body is readable again.
+func verifySignature(keys SessionKeys, r *http.Request) (ok bool, why string) {
+	cur, prev, known := keys()
+	if !known {
+		return false, "this worker has not read the cluster's session key yet; retry shortly"
+	}
+	got := r.Header.Get(signatureHeader)
+	if got == "" {
+		return false, "internal request missing the " + signatureHeader + " signature"
+	}
+	if alg := r.Header.Get(signatureAlgorithmHeader); alg != signatureAlgorithm {
+		return false, "internal request signed with unsupported algorithm " + alg
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return false, "reading the request body: " + err.Error()
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	for _, k := range [][]byte{cur, prev} {
+		if len(k) > 0 && hmac.Equal([]byte(got), []byte(sign(k, r.Method, r.URL.RequestURI(), body))) {
+			return true, ""
+		}
+	}
+	return false, "internal request has an invalid signature"
+}
+
 var forwardClient = &http.Client{
 	Timeout: 90 * time.Second,
 	Transport: &http.Transport{
@@ -39,6 +103,12 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, rt *route) bool
 	if s.opts.leader == nil || rt.method == http.MethodGet || !strings.HasPrefix(rt.pattern, "/connectors") ||
 		strings.HasSuffix(rt.pattern, "/tasks/{task}/restart") {
 		return false
+	}
+	if s.opts.sessionKeys != nil && r.Header.Get(forwardedHeader) != "" {
+		if ok, why := verifySignature(s.opts.sessionKeys, r); !ok {
+			writeError(w, errorf(http.StatusForbidden, "%s", why))
+			return true
+		}
 	}
 	// A rebalance takes moments: wait for it briefly rather than refuse.
 	leaderURL, self, ok := s.opts.leader()
@@ -72,6 +142,15 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, rt *route) bool
 		}
 	}
 	req.Header.Set(forwardedHeader, s.opts.workerID)
+	if s.opts.sessionKeys != nil {
+		cur, _, known := s.opts.sessionKeys()
+		if !known {
+			writeError(w, errorf(http.StatusConflict, "Cannot complete request momentarily: this worker has not read the cluster's session key yet; retry shortly"))
+			return true
+		}
+		req.Header.Set(signatureHeader, sign(cur, r.Method, r.URL.RequestURI(), body))
+		req.Header.Set(signatureAlgorithmHeader, signatureAlgorithm)
+	}
 	resp, err := forwardClient.Do(req)
 	if err != nil {
 		writeError(w, errorf(http.StatusConflict, "Cannot complete request: the leader at %s did not answer (%v); retry once the cluster has rebalanced", leaderURL, err))

@@ -24,7 +24,8 @@ type options struct {
 	topicReset        bool
 	extra             []route
 	freshness         func(connector string) (any, bool)
-	leader            Leader // nil: standalone, nothing is forwarded
+	leader            Leader      // nil: standalone, nothing is forwarded
+	sessionKeys       SessionKeys // nil: forwarded requests are not signed
 }
 
 func defaultOptions() options {

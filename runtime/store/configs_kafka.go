@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -48,18 +49,25 @@ type ConfigEvents interface {
 type KafkaConfigs struct {
 	t      *tail
 	events ConfigEvents
+	opts   []kgo.Opt
+
+	wmu     sync.Mutex // serialises writes; guards leader and leadErr
+	leader  *kgo.Client
+	leadErr error
 
 	// Guarded by t.mu.
-	conns   map[string]map[string]string
-	targets map[string]TargetState
-	tasks   map[string][]map[string]string
-	pending map[string]map[int]map[string]string
+	conns       map[string]map[string]string
+	targets     map[string]TargetState
+	tasks       map[string][]map[string]string
+	pending     map[string]map[int]map[string]string
+	session     SessionKey
+	prevSession SessionKey
 }
 
 // NewKafkaConfigs opens the config topic with a client made from opts and
 // reads it to its end. events may be nil.
 func NewKafkaConfigs(ctx context.Context, opts []kgo.Opt, topic string, events ConfigEvents) (*KafkaConfigs, error) {
-	s := &KafkaConfigs{events: events, conns: map[string]map[string]string{}, targets: map[string]TargetState{},
+	s := &KafkaConfigs{events: events, opts: opts, conns: map[string]map[string]string{}, targets: map[string]TargetState{},
 		tasks: map[string][]map[string]string{}, pending: map[string]map[int]map[string]string{}}
 	t, err := newTail(topic, opts, s.apply)
 	if err != nil {
@@ -174,8 +182,11 @@ func (s *KafkaConfigs) apply(r *kgo.Record) {
 			s.events.RestartRequested(v)
 		}
 		return
+	case key == keySessionKey:
+		s.applySessionKey(r)
+		return
 	default:
-		return // session keys, fencing records, logger levels: not ours yet
+		return // fencing records, logger levels: not ours yet
 	}
 	if s.events != nil {
 		s.events.ConfigChanged(name)
@@ -260,7 +271,7 @@ func (s *KafkaConfigs) Put(ctx context.Context, c Connector) error {
 		recs = append(recs, jsonRecord(keyTask+c.Name+"-"+strconv.Itoa(i), propsValue{tc}))
 	}
 	recs = append(recs, jsonRecord(keyCommit+c.Name, commitValue{len(c.Tasks)}), targetRecord(c.Name, c.Target))
-	if err := s.t.write(ctx, recs...); err != nil {
+	if err := s.write(ctx, recs...); err != nil {
 		return fmt.Errorf("put connector %q: %w", c.Name, err)
 	}
 	return nil
@@ -272,7 +283,7 @@ func (s *KafkaConfigs) Delete(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("delete connector %q: %w", name, err)
 	}
-	if err := s.t.write(ctx, &kgo.Record{Key: []byte(keyConnector + name)}, &kgo.Record{Key: []byte(keyTargetState + name)}); err != nil {
+	if err := s.write(ctx, &kgo.Record{Key: []byte(keyConnector + name)}, &kgo.Record{Key: []byte(keyTargetState + name)}); err != nil {
 		return fmt.Errorf("delete connector %q: %w", name, err)
 	}
 	return nil
@@ -280,7 +291,7 @@ func (s *KafkaConfigs) Delete(ctx context.Context, name string) error {
 
 // RequestRestart writes a restart-connector-<name> record.
 func (s *KafkaConfigs) RequestRestart(ctx context.Context, r RestartRequest) error {
-	if err := s.t.write(ctx, jsonRecord(keyRestart+r.Connector, r)); err != nil {
+	if err := s.write(ctx, jsonRecord(keyRestart+r.Connector, r)); err != nil {
 		return fmt.Errorf("request restart of %q: %w", r.Connector, err)
 	}
 	return nil
@@ -296,6 +307,7 @@ func (s *KafkaConfigs) Sync(ctx context.Context) error {
 
 // Close stops reading; later calls return ErrClosed. It is idempotent.
 func (s *KafkaConfigs) Close() error {
+	s.Follow()
 	s.t.close()
 	return nil
 }

@@ -18,6 +18,8 @@ type options struct {
 	bufferBytes    int64
 	graceful       time.Duration
 	maxPollRecords int
+	writeGuard     func() error // nil: writes always allowed
+	writeDeadline  func() time.Time
 }
 
 func defaultOptions() options {

@@ -211,7 +211,9 @@ func (t *sinkTask) run(ctx context.Context) error {
 				t.avgSize = 0.8*t.avgSize + 0.2*float64(bytes)/float64(n)
 			}
 			if err == nil && (t.unflushed >= t.bufferBytes || time.Since(t.lastFlush) >= t.flushEvery) {
-				err = t.flushCommit(ctx, nil)
+				if err = t.awaitWritable(ctx); err == nil {
+					err = t.flushCommit(ctx, nil)
+				}
 			}
 		}
 		t.hooks.recordsIn(t.id, fetches.NumRecords(), bytes)
@@ -444,6 +446,9 @@ func (t *sinkTask) retriesExhausted(ctx context.Context, batch []sdk.Record, raw
 }
 
 func (t *sinkTask) callPut(ctx context.Context, batch []sdk.Record) (err error) {
+	if err := t.awaitWritable(ctx); err != nil {
+		return err
+	}
 	defer recoverPanic(&err, "put")
 	return t.task.Put(ctx, batch)
 }
@@ -468,6 +473,11 @@ func (t *sinkTask) flushCommit(ctx context.Context, tps []sdk.TopicPartition) (e
 	t.unflushed = 0
 	if len(offsets) == 0 {
 		return nil
+	}
+	// A worker that may have lost its tasks neither flushes nor commits:
+	// what was put since the last commit is redelivered to the new owner.
+	if err := t.writable(); err != nil {
+		return fmt.Errorf("%w: %w", errRewind, err)
 	}
 	start := time.Now()
 	durable, err := t.task.Flush(ctx, offsets)
@@ -689,7 +699,14 @@ func (t *sinkTask) rewind(ctx context.Context, cause error) error {
 // stop flushes and commits what it can, then closes the client (leaving the
 // group, which revokes and closes the partitions).
 func (t *sinkTask) stop(ctx context.Context) error {
-	err := t.flushCommit(ctx, nil)
+	var err error
+	if werr := t.writable(); werr != nil {
+		// This worker may have lost the task: neither flush nor commit; the
+		// next owner starts from the last commit.
+		t.log.Warn("stopping without a last flush and commit", zap.Error(werr))
+	} else {
+		err = t.flushCommit(ctx, nil)
+	}
 	t.client.CloseAllowingRebalance()
 	return errors.Join(err, t.failed)
 }

@@ -157,6 +157,9 @@ func (t *sourceTask) runEOS(ctx context.Context) error {
 			return errors.Join(err, t.abortTxn(ctx))
 		}
 		if !t.eos.open.IsZero() && (t.eos.interval == 0 || time.Since(t.eos.open) >= t.eos.interval) {
+			if err := t.awaitWritable(ctx); err != nil {
+				return nil // stopped: stopEOS commits only if the guard passes
+			}
 			if err := t.commitTxn(ctx); err != nil {
 				if errors.Is(err, ErrFenced) {
 					// A newer instance runs elsewhere: this one is a zombie
@@ -261,6 +264,17 @@ func (t *sourceTask) abortTxn(ctx context.Context) error {
 func (t *sourceTask) stopEOS(ctx context.Context) error {
 	var err error
 	if !t.eos.open.IsZero() {
+		if werr := t.writable(); werr != nil {
+			// This worker may have lost the task: commit nothing. The
+			// records are polled again from the last committed position by
+			// whichever instance runs next.
+			t.log.Warn("the stopping task's last transaction is aborted, not committed", zap.Error(werr))
+			if aerr := t.abortTxn(ctx); aerr != nil {
+				t.log.Warn("aborting the stopping task's transaction", zap.Error(aerr))
+			}
+			t.client.Close()
+			return nil
+		}
 		if err = t.commitTxn(ctx); err != nil {
 			t.log.Warn("the stopping task's last transaction was aborted; its records will be polled again", zap.Error(err))
 			if errors.Is(err, ErrFenced) {

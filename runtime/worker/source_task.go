@@ -38,6 +38,8 @@ type sourceTask struct {
 	mu            sync.Mutex // guards failed and produceFailed; produce callbacks set them
 	failed        error
 	produceFailed []produceFailure
+	expired       []produceFailure // dropped unsent when the write lease ended; sent again
+	lease         leaseCtx         // task goroutine only
 }
 
 // produceFailure is a record Kafka refused, waiting for the task goroutine.
@@ -178,6 +180,9 @@ func (t *sourceTask) run(ctx context.Context) error {
 			bytes += n
 		}
 		t.hooks.recordsOut(t.id, len(recs), bytes)
+		if err := t.resendExpired(ctx); err != nil {
+			return nil // stopped
+		}
 		if err := t.deadLetterProduceFailures(ctx); err != nil {
 			return err
 		}
@@ -210,6 +215,9 @@ func (t *sourceTask) callPoll(ctx context.Context) (recs []sdk.Record, err error
 // send transforms, converts and produces one record asynchronously. It
 // returns the bytes handed to the producer.
 func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
+	if err := t.awaitWritable(ctx); err != nil {
+		return 0, err
+	}
 	tk := t.pos.submit(r)
 	if t.chain != nil && t.chain.Len() > 0 {
 		orig := *r // transforms change r in place; the dead letter holds what the task gave
@@ -250,9 +258,17 @@ func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 	for _, h := range r.Headers {
 		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 	}
+	t.produce(ctx, kr, tk)
+	return int64(len(key) + len(value)), nil
+}
+
+// produce hands kr to the producer; its callback acknowledges tk.
+func (t *sourceTask) produce(ctx context.Context, kr *kgo.Record, tk ticket) {
 	pctx := ctx
 	if t.eos != nil {
 		pctx = context.WithoutCancel(ctx) // a stopping task commits what it produced
+	} else if t.writeDeadline != nil {
+		pctx = t.lease.ctx(ctx, t.writeDeadline())
 	}
 	t.client.Produce(pctx, kr, func(kr *kgo.Record, err error) {
 		if err == nil {
@@ -261,6 +277,15 @@ func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 		}
 		if t.eos != nil {
 			t.eosProduced(kr, err)
+			return
+		}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// The write lease ended before the record was sent (the worker
+			// was paused, say): it was not written, and is sent again once
+			// the guard passes, unless the task is stopped first.
+			t.mu.Lock()
+			t.expired = append(t.expired, produceFailure{kr, tk, err})
+			t.mu.Unlock()
 			return
 		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
@@ -272,7 +297,6 @@ func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 		t.produceFailed = append(t.produceFailed, produceFailure{kr, tk, err})
 		t.mu.Unlock()
 	})
-	return int64(len(key) + len(value)), nil
 }
 
 // commitPositions persists the positions of acknowledged records, then tells
@@ -280,6 +304,10 @@ func (t *sourceTask) send(ctx context.Context, r *sdk.Record) (int64, error) {
 func (t *sourceTask) commitPositions(ctx context.Context) {
 	ps := t.pos.committable()
 	if len(ps) == 0 {
+		return
+	}
+	if err := t.writable(); err != nil {
+		t.log.Warn("not persisting source positions", zap.Error(err))
 		return
 	}
 	start := time.Now()

@@ -78,7 +78,9 @@ type taskEnv struct {
 	keyConvClass, valueConvClass string
 	sinkClass                    string
 	chain                        *transform.Chain
-	freshnessBudget              time.Duration // freshness.budget.ms
+	freshnessBudget              time.Duration    // freshness.budget.ms
+	writeGuard                   func() error     // see WithWriteGuard
+	writeDeadline                func() time.Time // see WithWriteDeadline
 }
 
 // New returns a worker. props are the worker properties (Kafka client keys,
@@ -251,7 +253,7 @@ func (w *Worker) newEnv(id TaskID, p sdk.Plugin, cfg map[string]string, log *zap
 	env := &taskEnv{
 		id: id, workerID: w.id, version: p.Version, log: log,
 		policy: parseErrorPolicy(vals), hooks: w.opts.hooks, sinkClass: sinkTaskClass,
-		freshnessBudget: vals.Millis(KeyFreshnessBudget),
+		freshnessBudget: vals.Millis(KeyFreshnessBudget), writeGuard: w.opts.writeGuard, writeDeadline: w.opts.writeDeadline,
 	}
 	if p.Kind == sdk.KindSource {
 		env.sinkClass = sourceTaskClass
@@ -372,6 +374,11 @@ func (w *Worker) sourceLoop(env *taskEnv, task sdk.SourceTask, connCfg, taskCfg 
 	opts, err := kafka.ProducerOpts(clientProps)
 	if err != nil {
 		return nil, fmt.Errorf("producer config: %w", err)
+	}
+	if eos == nil && w.opts.writeDeadline != nil {
+		// Lets a record's deadline (the write lease) drop it while it is
+		// buffered: never sent, rather than sent by a resumed zombie.
+		opts = append(opts, kgo.AllowIdempotentProduceCancellation())
 	}
 	opts = append(opts,
 		kgo.ClientID(fmt.Sprintf("connector-producer-%s", env.id)),
