@@ -165,12 +165,18 @@ func TestDatagenToFileSinkSurvivesKills(t *testing.T) {
 	var boundaries []int64 // output size at each kill: where one run's lines end
 	for k := 1; k <= kills; k++ {
 		w.start()
+		runStart := time.Now()
 		size0, end0 := fileSize(t, out), sum(s.endOffsets(t, topic))
 		// Kill only once this run has moved data: odd runs as soon as anything
 		// moves (often while the sink is still joining its group), even runs
 		// once the sink writes (the steady state).
 		w.waitFor(90*time.Second, fmt.Sprintf("run %d to move records", k), func() (bool, string) {
 			size, end := fileSize(t, out), sum(s.endOffsets(t, topic))
+			if end >= records && size == size0 && size > 0 {
+				// datagen is done and this run has nothing left to write
+				// once it has caught up: a kill now hits an idle worker.
+				return time.Since(runStart) > 3*time.Second, "the stream is complete"
+			}
 			if k%2 == 0 {
 				return size > size0, fmt.Sprintf("sink output %d bytes (was %d)", size, size0)
 			}
