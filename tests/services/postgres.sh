@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# PostgreSQL 15 from Debian, as a private cluster under the services dir on 127.0.0.1:55432
+# PostgreSQL 15 from Debian, as a private cluster under the services dir on 127.0.0.1:25432
 # (not the system cluster, not systemd). Database and user "freshet", password "freshet".
 # Usage: postgres.sh up|down|env|status
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PORT=${FRESHET_POSTGRES_PORT:-55432}
+# Service ports sit below the kernel's ephemeral range (32768-60999 here): a
+# port in it can be held by any outgoing connection when the server starts.
+PORT=${FRESHET_POSTGRES_PORT:-25432}
 BIN=/usr/lib/postgresql/15/bin
 DIR=$SERVICES_DIR/postgres
 DATA=$DIR/data
@@ -52,7 +54,8 @@ CONF
     port_open "$PORT" && die "127.0.0.1:$PORT is taken by a process that is not ours ($DATA)"
     say "postgres: starting on 127.0.0.1:$PORT, log $LOG"
     touch "$LOG" && chown "$PG_USER:" "$LOG"
-    as_pg "$BIN/pg_ctl" start -D "$DATA" -l "$LOG" -w -t 60 >&2 || die "pg_ctl start failed; see $LOG"
+    # -p wins over the port initdb wrote into postgresql.conf.
+    as_pg "$BIN/pg_ctl" start -D "$DATA" -l "$LOG" -o "-p $PORT" -w -t 60 >&2 || die "pg_ctl start failed; see $LOG"
   fi
   wait_for 60 postgres "$LOG" pg_ready
 

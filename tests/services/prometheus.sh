@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prometheus from Debian's prometheus package on 127.0.0.1:59090 (clear of a system one on 9090).
+# Prometheus from Debian's prometheus package on 127.0.0.1:29090 (clear of a system one on 9090).
 # It scrapes every second whatever targets tests list in file_sd files: a test writes
 #   $FRESHET_PROMETHEUS_TARGETS_DIR/NAME.json   [{"targets":["127.0.0.1:PORT"],"labels":{"run":"ID"}}]
 # and removes it when done; Prometheus picks such files up within a second (fsnotify, and a
@@ -8,7 +8,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PORT=${FRESHET_PROMETHEUS_PORT:-59090}
+PORT=${FRESHET_PROMETHEUS_PORT:-29090} # below the ephemeral port range, see postgres.sh
 DIR=$SERVICES_DIR/prometheus
 TARGETS=$DIR/targets
 PIDFILE=$SERVICES_DIR/prometheus.pid

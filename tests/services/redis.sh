@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Redis from Debian's redis-server on 127.0.0.1:56379 (a port clear of a system redis on 6379).
+# Redis from Debian's redis-server on 127.0.0.1:26379 (a port clear of a system redis on 6379).
 # No persistence: tests create what they need. Usage: redis.sh up|down|env|status
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PORT=${FRESHET_REDIS_PORT:-56379}
+PORT=${FRESHET_REDIS_PORT:-26379} # below the ephemeral port range, see postgres.sh
 DIR=$SERVICES_DIR/redis
 PIDFILE=$SERVICES_DIR/redis.pid
 LOG=$SERVICES_DIR/redis.log
