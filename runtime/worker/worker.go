@@ -344,12 +344,9 @@ func (w *Worker) sinkLoop(env *taskEnv, task sdk.SinkTask, connCfg, taskCfg map[
 			client.Close()
 			return err
 		}
-		if env.policy.dlqTopic != "" && env.policy.tolerateAll {
-			if err := w.ensureTopic(ctx, client, env.policy.dlqTopic, env.policy.dlqReplication); err != nil {
-				client.Close()
-				return err
-			}
-			env.dlq = &deadLetters{client: client, topic: env.policy.dlqTopic, ctxHdr: env.policy.contextHeaders}
+		if err := w.setupDeadLetters(ctx, env, client); err != nil {
+			client.Close()
+			return err
 		}
 		env.hooks.taskState(env.id, StateRunning, nil)
 		err = t.run(ctx)
@@ -401,12 +398,9 @@ func (w *Worker) sourceLoop(env *taskEnv, task sdk.SourceTask, connCfg, taskCfg 
 			client.Close()
 			return err
 		}
-		if env.policy.dlqTopic != "" && env.policy.tolerateAll {
-			if err := w.ensureTopic(ctx, client, env.policy.dlqTopic, env.policy.dlqReplication); err != nil {
-				client.Close()
-				return err
-			}
-			env.dlq = &deadLetters{client: client, topic: env.policy.dlqTopic, ctxHdr: env.policy.contextHeaders}
+		if err := w.setupDeadLetters(ctx, env, client); err != nil {
+			client.Close()
+			return err
 		}
 		if eos != nil {
 			if err := t.startEOS(ctx); err != nil {
@@ -467,6 +461,21 @@ func checkAuth(ctx context.Context, cl *kgo.Client, log *zap.Logger) error {
 	if ctx.Err() == nil {
 		log.Warn("kafka not reachable yet; retrying in the background", zap.Error(err))
 	}
+	return nil
+}
+
+// setupDeadLetters creates the dead-letter topic, when the connector has one
+// and tolerates errors, and points env at it; dead letters go through the
+// task's own client.
+func (w *Worker) setupDeadLetters(ctx context.Context, env *taskEnv, client *kgo.Client) error {
+	p := env.policy
+	if p.dlqTopic == "" || !p.tolerateAll {
+		return nil
+	}
+	if err := w.ensureTopic(ctx, client, p.dlqTopic, p.dlqReplication); err != nil {
+		return err
+	}
+	env.dlq = &deadLetters{client: client, topic: p.dlqTopic, ctxHdr: p.contextHeaders}
 	return nil
 }
 
