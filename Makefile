@@ -26,8 +26,10 @@ test: lint unit e2e
 unit:
 	$(GO) test -count=1 ./...
 
+# FRESHET_SERVICES_LEASE: this run's lease on the servers (see tests/services/lib.sh), so
+# its down.sh leaves alone a server that another run on this machine still uses.
 e2e: build
-	@trap 'tests/services/down.sh $(SERVICES) >/dev/null 2>&1 || true' EXIT; \
+	@export FRESHET_SERVICES_LEASE=$$$$; trap 'tests/services/down.sh $(SERVICES) >/dev/null 2>&1 || true' EXIT; \
 	tests/services/up.sh $(SERVICES) && \
 	source $(SERVICES_DIR)/env && \
 	FRESHET_E2E=1 FRESHET_BIN=$(CURDIR)/$(BIN) $(GO) test -p 1 -count=1 -timeout 60m -v ./tests/e2e/...
@@ -44,7 +46,7 @@ services-down:
 # BENCH_FRESH_FOR (see tests/bench/README.md).
 bench: build
 	$(if $(SCENARIO),,$(GO) test -run '^$$' -bench . -benchmem ./connectors/... ./runtime/... ./dlq/...)
-	@trap 'tests/services/down.sh kafka postgres >/dev/null 2>&1 || true' EXIT; \
+	@export FRESHET_SERVICES_LEASE=$$$$; trap 'tests/services/down.sh kafka postgres >/dev/null 2>&1 || true' EXIT; \
 	tests/services/up.sh kafka postgres && source $(SERVICES_DIR)/env && \
 	jdbc=$$(tests/bench/jdbc/fetch.sh || true) && \
 	FRESHET_BIN=$(CURDIR)/$(BIN) FRESHET_JDBC_SINK_DIR=$$jdbc $(GO) run ./tests/bench $(if $(SCENARIO),-scenario $(SCENARIO))

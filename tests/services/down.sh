@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Stop servers started by up.sh: tests/services/down.sh [NAME...]  (all of them without a name).
-# Never fails because a server is not running.
+# Never fails because a server is not running. With FRESHET_SERVICES_LEASE set (as `make test`
+# sets it), only that run's lease is given back, and a server another live run still holds
+# stays up; without it (`make services-down`), the servers stop whoever holds them.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -28,8 +30,16 @@ for name in "$@"; do check_service "$name"; done
 for name in "$@"; do
   (
     lock_service "$name"
+    if [[ -n ${FRESHET_SERVICES_LEASE:-} ]]; then
+      rm -f "$LEASES/$name.$LEASE"
+      holders=$(other_leases "$name" | xargs)
+      if [[ -n $holders ]]; then
+        say "$name: left running, still used by: $holders"
+        exit 0
+      fi
+    fi
     "$SERVICES_HOME/$name.sh" down 9>&- # see up.sh
-    rm -f "$SERVICES_DIR/$name.env"
+    rm -f "$SERVICES_DIR/$name.env" "$LEASES/$name".*
   )
 done
 write_env

@@ -90,3 +90,32 @@ lock_service() {
   exec 9>"$SERVICES_DIR/$1.lock"
   flock -w 900 9 || die "waited 15 min for $SERVICES_DIR/$1.lock; held by pids: $(fuser "$SERVICES_DIR/$1.lock" 2>/dev/null)"
 }
+
+# Leases: every run that brings a server up holds a lease on it, a file named after the run
+# ($FRESHET_SERVICES_LEASE, a pid; "manual" when unset, as with `make services`). A run's
+# down.sh gives back its own lease and stops the server only when no other live run holds one,
+# so two test runs on one machine never stop each other's servers.
+LEASE=${FRESHET_SERVICES_LEASE:-manual}
+LEASES=$SERVICES_DIR/leases
+
+# take_lease NAME: hold a lease on NAME for this run. Call with NAME's lock held.
+take_lease() {
+  mkdir -p "$LEASES"
+  : >"$LEASES/$1.$LEASE"
+}
+
+# other_leases NAME: print the runs other than this one that hold a lease on NAME, dropping
+# leases whose run has exited. Call with NAME's lock held.
+other_leases() {
+  local f holder
+  for f in "$LEASES/$1".*; do
+    [[ -e $f ]] || continue
+    holder=${f##*.}
+    [[ $holder == "$LEASE" ]] && continue
+    if [[ $holder == manual || -d /proc/$holder ]]; then
+      echo "$holder"
+    else
+      rm -f "$f"
+    fi
+  done
+}

@@ -13,6 +13,7 @@ for name in "$@"; do
     # The lock stays with this subshell; `9>&-` keeps it out of the server script, whose
     # daemons would otherwise inherit fd 9 and hold the lock for as long as they run.
     lock_service "$name"
+    take_lease "$name" # before starting: a concurrent down.sh must see it
     "$SERVICES_HOME/$name.sh" up 9>&-
     "$SERVICES_HOME/$name.sh" env >"$SERVICES_DIR/$name.env" 9>&-
   )
