@@ -128,26 +128,26 @@ func (e *Encoder) AppendChunk(buf []byte, recs []sdk.Record, start, limit int) (
 func SharedRef(offset, n int) *RawBatch {
 	var body []byte
 	if offset != 0 {
-		body = protowire.AppendTag(body, 1, protowire.VarintType)
-		body = protowire.AppendVarint(body, uint64(offset))
+		body = appendTag(body, 1, protowire.VarintType)
+		body = appendVarint(body, uint64(offset))
 	}
 	if n != 0 {
-		body = protowire.AppendTag(body, 2, protowire.VarintType)
-		body = protowire.AppendVarint(body, uint64(n))
+		body = appendTag(body, 2, protowire.VarintType)
+		body = appendVarint(body, uint64(n))
 	}
-	b := protowire.AppendTag(make([]byte, 0, len(body)+2), batchShared, protowire.BytesType)
-	return &RawBatch{Data: protowire.AppendBytes(b, body)}
+	b := appendTag(make([]byte, 0, len(body)+2), batchShared, protowire.BytesType)
+	return &RawBatch{Data: appendBytes(b, body)}
 }
 
 // ParseSharedRef reports whether chunk is a reference to the shared memory
 // region (it carries RecordBatch.shared) and where its bytes are. A chunk
 // carries either records and schemas or a reference, never both.
 func ParseSharedRef(chunk []byte) (offset, n int, ok bool, err error) {
-	num, typ, m := protowire.ConsumeTag(chunk)
+	num, typ, m := consumeTag(chunk)
 	if m < 0 || num != batchShared || typ != protowire.BytesType {
 		return 0, 0, false, nil
 	}
-	body, m2 := protowire.ConsumeBytes(chunk[m:])
+	body, m2 := consumeBytes(chunk[m:])
 	if m2 < 0 {
 		return 0, 0, true, protowire.ParseError(m2)
 	}
@@ -156,7 +156,7 @@ func ParseSharedRef(chunk []byte) (offset, n int, ok bool, err error) {
 	}
 	var off, length uint64
 	for len(body) > 0 {
-		f, t, k := protowire.ConsumeTag(body)
+		f, t, k := consumeTag(body)
 		if k < 0 {
 			return 0, 0, true, protowire.ParseError(k)
 		}
@@ -168,7 +168,7 @@ func ParseSharedRef(chunk []byte) (offset, n int, ok bool, err error) {
 			body = body[k:]
 			continue
 		}
-		x, k := protowire.ConsumeVarint(body)
+		x, k := consumeVarint(body)
 		if k < 0 {
 			return 0, 0, true, protowire.ParseError(k)
 		}
@@ -187,19 +187,19 @@ func ParseSharedRef(chunk []byte) (offset, n int, ok bool, err error) {
 }
 
 func appendMessage(b []byte, num protowire.Number, m proto.Message) ([]byte, error) {
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(proto.Size(m)))
+	b = appendTag(b, num, protowire.BytesType)
+	b = appendVarint(b, uint64(proto.Size(m)))
 	return proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(b, m)
 }
 
 func (e *Encoder) appendRecord(b []byte, r *sdk.Record) ([]byte, error) {
 	// The record's length comes first: encode it after a placeholder of the
 	// largest length varint, then move it into place.
-	b = protowire.AppendTag(b, batchRecords, protowire.BytesType)
+	b = appendTag(b, batchRecords, protowire.BytesType)
 	if n, ok := flatSize(r); ok {
 		// Strings and bytes only: the length is known, and the body is
 		// written once, in place.
-		b = protowire.AppendVarint(b, uint64(n))
+		b = appendVarint(b, uint64(n))
 		return e.appendBody(b, r)
 	}
 	at := len(b)
@@ -210,7 +210,7 @@ func (e *Encoder) appendRecord(b []byte, r *sdk.Record) ([]byte, error) {
 		return nil, err
 	}
 	n := len(b) - body
-	lenBytes := protowire.AppendVarint(nil, uint64(n))
+	lenBytes := appendVarint(nil, uint64(n))
 	copy(b[at:], lenBytes)
 	if pad := 5 - len(lenBytes); pad > 0 {
 		copy(b[at+len(lenBytes):], b[body:])
@@ -292,56 +292,56 @@ func flatValueSize(v any) (int, bool) {
 // appendBody appends the fields of r's Record message.
 func (e *Encoder) appendBody(b []byte, r *sdk.Record) ([]byte, error) {
 	if r.Topic != "" {
-		b = protowire.AppendTag(b, recTopic, protowire.BytesType)
-		b = protowire.AppendString(b, r.Topic)
+		b = appendTag(b, recTopic, protowire.BytesType)
+		b = appendString(b, r.Topic)
 	}
 	if r.Partition != 0 {
-		b = protowire.AppendTag(b, recPartition, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(r.Partition)))
+		b = appendTag(b, recPartition, protowire.VarintType)
+		b = appendVarint(b, uint64(int64(r.Partition)))
 	}
 	if r.Offset != 0 {
-		b = protowire.AppendTag(b, recOffset, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(r.Offset))
+		b = appendTag(b, recOffset, protowire.VarintType)
+		b = appendVarint(b, uint64(r.Offset))
 	}
 	if !r.Timestamp.IsZero() {
 		if s := r.Timestamp.Unix(); s != 0 {
-			b = protowire.AppendTag(b, recTsSeconds, protowire.VarintType)
-			b = protowire.AppendVarint(b, uint64(s))
+			b = appendTag(b, recTsSeconds, protowire.VarintType)
+			b = appendVarint(b, uint64(s))
 		}
 		if n := r.Timestamp.Nanosecond(); n != 0 {
-			b = protowire.AppendTag(b, recTsNanos, protowire.VarintType)
-			b = protowire.AppendVarint(b, uint64(int64(n)))
+			b = appendTag(b, recTsNanos, protowire.VarintType)
+			b = appendVarint(b, uint64(int64(n)))
 		}
-		b = protowire.AppendTag(b, recHasTs, protowire.VarintType)
-		b = protowire.AppendVarint(b, 1)
+		b = appendTag(b, recHasTs, protowire.VarintType)
+		b = appendVarint(b, 1)
 	}
 	var err error
 	if b, err = e.appendValue(b, recKey, r.Key); err != nil {
 		return nil, fmt.Errorf("key: %w", err)
 	}
 	if ref := e.schemas.ref(r.KeySchema); ref != 0 {
-		b = protowire.AppendTag(b, recKeySchema, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(ref))
+		b = appendTag(b, recKeySchema, protowire.VarintType)
+		b = appendVarint(b, uint64(ref))
 	}
 	if b, err = e.appendValue(b, recValue, r.Value); err != nil {
 		return nil, fmt.Errorf("value: %w", err)
 	}
 	if ref := e.schemas.ref(r.ValueSchema); ref != 0 {
-		b = protowire.AppendTag(b, recValSc, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(ref))
+		b = appendTag(b, recValSc, protowire.VarintType)
+		b = appendVarint(b, uint64(ref))
 	}
 	for _, h := range r.Headers {
 		n := protowire.SizeTag(hdrKey) + protowire.SizeBytes(len(h.Key))
 		if h.Value != nil {
 			n += protowire.SizeTag(hdrValue) + protowire.SizeBytes(len(h.Value))
 		}
-		b = protowire.AppendTag(b, recHeaders, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(n))
-		b = protowire.AppendTag(b, hdrKey, protowire.BytesType)
-		b = protowire.AppendString(b, h.Key)
+		b = appendTag(b, recHeaders, protowire.BytesType)
+		b = appendVarint(b, uint64(n))
+		b = appendTag(b, hdrKey, protowire.BytesType)
+		b = appendString(b, h.Key)
 		if h.Value != nil {
-			b = protowire.AppendTag(b, hdrValue, protowire.BytesType)
-			b = protowire.AppendBytes(b, h.Value)
+			b = appendTag(b, hdrValue, protowire.BytesType)
+			b = appendBytes(b, h.Value)
 		}
 	}
 	if r.SourcePartition != nil {
@@ -383,16 +383,16 @@ func (e *Encoder) appendValue(b []byte, num protowire.Number, v any) ([]byte, er
 		}
 		return appendMessage(b, num, m)
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(protowire.SizeTag(kind)+protowire.SizeBytes(n)))
-	b = protowire.AppendTag(b, kind, protowire.BytesType)
+	b = appendTag(b, num, protowire.BytesType)
+	b = appendVarint(b, uint64(protowire.SizeTag(kind)+protowire.SizeBytes(n)))
+	b = appendTag(b, kind, protowire.BytesType)
 	switch v := v.(type) {
 	case string:
-		return protowire.AppendString(b, v), nil
+		return appendString(b, v), nil
 	case []byte:
-		return protowire.AppendBytes(b, v), nil
+		return appendBytes(b, v), nil
 	case sdk.Raw:
-		return protowire.AppendBytes(b, v), nil
+		return appendBytes(b, v), nil
 	}
 	return b, nil
 }
@@ -405,7 +405,7 @@ func DecodeRaw(data []byte, recs []sdk.Record) ([]sdk.Record, error) {
 	var schemaMsgs []*Schema
 	var records [][]byte
 	for b := data; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return recs, protowire.ParseError(n)
 		}
@@ -417,7 +417,7 @@ func DecodeRaw(data []byte, recs []sdk.Record) ([]sdk.Record, error) {
 			b = b[n:]
 			continue
 		}
-		v, n := protowire.ConsumeBytes(b)
+		v, n := consumeBytes(b)
 		if n < 0 {
 			return recs, protowire.ParseError(n)
 		}
@@ -451,13 +451,13 @@ func decodeRecord(b []byte, schemas decodedSchemas) (sdk.Record, error) {
 	var sec, nsec int64
 	var hasTs bool
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return r, protowire.ParseError(n)
 		}
 		b = b[n:]
 		if typ == protowire.VarintType {
-			x, n := protowire.ConsumeVarint(b)
+			x, n := consumeVarint(b)
 			if n < 0 {
 				return r, protowire.ParseError(n)
 			}
@@ -491,7 +491,7 @@ func decodeRecord(b []byte, schemas decodedSchemas) (sdk.Record, error) {
 			b = b[n:]
 			continue
 		}
-		v, n := protowire.ConsumeBytes(b)
+		v, n := consumeBytes(b)
 		if n < 0 {
 			return r, protowire.ParseError(n)
 		}
@@ -529,9 +529,9 @@ func decodeValueBytes(b []byte, schemas decodedSchemas) (any, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	num, typ, n := protowire.ConsumeTag(b)
+	num, typ, n := consumeTag(b)
 	if n > 0 && typ == protowire.BytesType && (num == valString || num == valBytes || num == valRaw) {
-		v, m := protowire.ConsumeBytes(b[n:])
+		v, m := consumeBytes(b[n:])
 		if m > 0 && n+m == len(b) {
 			switch num {
 			case valString:
@@ -553,7 +553,7 @@ func decodeValueBytes(b []byte, schemas decodedSchemas) (any, error) {
 func decodeHeader(b []byte) (sdk.Header, error) {
 	var h sdk.Header
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return h, protowire.ParseError(n)
 		}
@@ -565,7 +565,7 @@ func decodeHeader(b []byte) (sdk.Header, error) {
 			b = b[n:]
 			continue
 		}
-		v, n := protowire.ConsumeBytes(b)
+		v, n := consumeBytes(b)
 		if n < 0 {
 			return h, protowire.ParseError(n)
 		}
