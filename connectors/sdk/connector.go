@@ -91,6 +91,16 @@ type SinkTask interface {
 	Stop(ctx context.Context) error
 }
 
+// RecordBorrower is implemented by a sink task that keeps none of a record's
+// memory (its key, value and header bytes) once Put has returned: it copies
+// what it needs, as an io.Writer must not retain the slice it writes. When
+// the task runs isolated in a plugin process, its records then point into
+// the memory the worker shares with the process instead of into a copy of
+// every batch.
+type RecordBorrower interface {
+	BorrowsRecords()
+}
+
 // SourceTask reads records from an external system.
 type SourceTask interface {
 	// Start is called once with the task config and a reader of the positions

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"runtime/debug"
 	"sync"
 
@@ -29,6 +28,7 @@ type server struct {
 	end    context.CancelFunc
 	batch  []sdk.Record // Put's batch, reused as the worker reuses its own
 	shared []byte       // the host's shared memory region (version 2), read-only; nil without one
+	borrow bool         // the sink task is an sdk.RecordBorrower: Put's records may point into shared
 	enc    pb.Encoder
 }
 
@@ -176,6 +176,7 @@ func (s *server) StartSink(ctx context.Context, req *pb.StartTaskRequest) (*pb.E
 			return sdk.Fatal(fmt.Errorf("connector %s is not a sink connector", p.Name))
 		}
 		s.sink = c.NewSinkTask()
+		_, s.borrow = s.sink.(sdk.RecordBorrower)
 		life, done := s.begin(ctx)
 		defer done()
 		return s.sink.Start(life, req.Config)
@@ -205,54 +206,10 @@ func (s *server) Open(ctx context.Context, req *pb.PartitionsRequest) (*pb.Offse
 	})
 }
 
-func (s *server) Put(stream pb.Plugin_PutServer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.batch = s.batch[:0]
-	for {
-		var chunk pb.RawBatch
-		err := stream.RecvMsg(&chunk)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		data, err := s.chunkBytes(chunk.Data)
-		if err != nil {
-			return pb.Status(sdk.Fatal(fmt.Errorf("put: %w", err)))
-		}
-		if s.batch, err = pb.DecodeRaw(data, s.batch); err != nil {
-			return pb.Status(sdk.Fatal(fmt.Errorf("decode batch: %w", err)))
-		}
-	}
-	out := &pb.PutResponse{}
-	err := call("put", func() error {
-		t, err := s.sinkTask()
-		if err != nil {
-			return err
-		}
-		err = t.Put(stream.Context(), s.batch)
-		var berr *sdk.BatchError
-		if errors.As(err, &berr) {
-			for i, rerr := range berr.Failed {
-				out.Failed = append(out.Failed, &pb.RecordError{Index: uint32(i), Error: pb.EncodeError(rerr)})
-			}
-			return nil
-		}
-		return err
-	})
-	clear(s.batch) // let the records go; keep the capacity
-	if err != nil {
-		return err
-	}
-	return stream.SendAndClose(out)
-}
-
 // chunkBytes returns the bytes of a Put chunk: the chunk itself, or, for a
-// reference to the shared region, a copy of the bytes it locates. The copy
-// is the chunk's own: the decoded records alias it, and the host writes the
-// region again once this Put has returned.
+// reference to the shared region, the bytes it locates. Those are copied
+// unless the task borrows records: the decoded records alias them, and the
+// host writes the region again once this Put has returned.
 func (s *server) chunkBytes(chunk []byte) ([]byte, error) {
 	off, n, ok, err := pb.ParseSharedRef(chunk)
 	switch {
@@ -264,6 +221,9 @@ func (s *server) chunkBytes(chunk []byte) ([]byte, error) {
 		return nil, errors.New("the host sent a chunk in shared memory, and this process has no shared region")
 	case off+n > len(s.shared):
 		return nil, fmt.Errorf("a shared chunk (%d bytes at %d) lies outside the %d-byte region", n, off, len(s.shared))
+	}
+	if s.borrow {
+		return s.shared[off : off+n : off+n], nil
 	}
 	return bytes.Clone(s.shared[off : off+n]), nil
 }
