@@ -47,28 +47,45 @@ func fileSinkScenario(ctx context.Context, o options) ([]run, error) {
 
 // isolationScenario: the same file sink in-process and with
 // plugin.isolation=process (the task runs in a `freshet plugin serve`
-// child, records cross a pipe), 1 KiB records.
+// child; batches cross through shared memory), 1 KiB records. Twice: into a
+// file, counted by its lines, and into /dev/null, counted by the worker's
+// metrics, where the sink still formats and writes every line but no disk
+// stands between the two, so only what isolation costs is left to compare.
 func isolationScenario(ctx context.Context, o options) ([]run, error) {
 	const size = 1024
 	t, err := topicFor(ctx, o, kindPlain, size)
 	if err != nil {
 		return nil, err
 	}
-	return alternate(ctx, o, "isolation", size, []string{"freshet isolated", "freshet in-process"}, func(ctx context.Context, sys string, i int, r *run) error {
-		r.Records, r.Bytes = int64(o.records), t.bytes
-		dir := runDir(o, "iso", sys, size, i)
-		out := filepath.Join(dir, "sink.txt")
-		conn := fileConnector(t.name, out)
-		if sys == "freshet isolated" {
-			conn["plugin.isolation"] = "process"
+	var runs []run
+	for _, out := range []string{"file", "/dev/null"} {
+		name, label := "isolation", "file"
+		if out == "/dev/null" {
+			name, label = "isolation → /dev/null", "null"
 		}
-		p, err := startFreshet(o, dir, nil, conn)
-		if err != nil {
-			return err
-		}
-		defer p.stop()
-		return measureLines(ctx, p, "freshet", out, r)
-	}), nil
+		runs = append(runs, alternate(ctx, o, name, size, []string{"freshet isolated", "freshet in-process"}, func(ctx context.Context, sys string, i int, r *run) error {
+			r.Records, r.Bytes = int64(o.records), t.bytes
+			dir := runDir(o, "iso", label, sys, size, i)
+			path := out
+			if out == "file" {
+				path = filepath.Join(dir, "sink.txt")
+			}
+			conn := fileConnector(t.name, path)
+			if sys == "freshet isolated" {
+				conn["plugin.isolation"] = "process"
+			}
+			p, err := startFreshet(o, dir, nil, conn)
+			if err != nil {
+				return err
+			}
+			defer p.stop()
+			if out == "file" {
+				return measureLines(ctx, p, "freshet", path, r)
+			}
+			return measure(ctx, p, "freshet", r, func() (int64, error) { return written(ctx, p.rest), nil })
+		})...)
+	}
+	return runs, nil
 }
 
 func fileConnector(topic, out string) map[string]string {
