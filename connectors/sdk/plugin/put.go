@@ -37,7 +37,7 @@ func (s *server) Put(stream pb.Plugin_PutServer) error {
 			err = sdk.Fatal(fmt.Errorf("put: %w", err))
 			break
 		}
-		if recs, err = pb.DecodeRaw(data, recs); err != nil {
+		if recs, err = s.dec.Decode(data, recs); err != nil {
 			err = sdk.Fatal(fmt.Errorf("decode batch: %w", err))
 			break
 		}

@@ -30,6 +30,7 @@ type server struct {
 	shared []byte       // the host's shared memory region (version 2), read-only; nil without one
 	borrow bool         // the sink task is an sdk.RecordBorrower: Put's records may point into shared
 	enc    pb.Encoder
+	dec    pb.Decoder
 }
 
 func newServer(plugins []sdk.Plugin) (*server, error) {

@@ -20,6 +20,7 @@ type sourceTask struct {
 	name    string
 	cfg     map[string]string
 	offsets sdk.OffsetReader
+	dec     pb.Decoder // keeps schema pointers stable from one batch to the next
 }
 
 // restore starts the task in p: the start conversation, answering the
@@ -121,7 +122,7 @@ func (t *sourceTask) poll(ctx context.Context, p *process) ([]sdk.Record, error)
 		if err != nil {
 			return nil, err
 		}
-		if recs, err = pb.DecodeRaw(chunk.Data, recs); err != nil {
+		if recs, err = t.dec.Decode(chunk.Data, recs); err != nil {
 			return nil, sdk.Fatal(fmt.Errorf("poll: plugin %s sent a bad batch: %w", t.name, err))
 		}
 	}

@@ -290,3 +290,44 @@ func TestConfigDefRoundTrip(t *testing.T) {
 		t.Errorf("problems %v: want the batch.size validator and the connector's url problem only", ps)
 	}
 }
+
+// A Decoder gives every chunk of records of one shape the same schema
+// pointers, as a converter does, so caches keyed by schema keep hitting.
+func TestDecoderKeepsSchemaPointers(t *testing.T) {
+	s := &sdk.Schema{Type: sdk.TypeStruct, Name: "event", Fields: []sdk.Field{
+		{Name: "id", Schema: &sdk.Schema{Type: sdk.TypeString}},
+		{Name: "tags", Schema: &sdk.Schema{Type: sdk.TypeArray, Elem: &sdk.Schema{Type: sdk.TypeString}}},
+	}}
+	recs := make([]sdk.Record, 50)
+	for i := range recs {
+		v := sdk.NewStructValue(s)
+		v.Values[0], v.Values[1] = fmt.Sprint(i), []any{"a"}
+		recs[i] = sdk.Record{Topic: "t", Offset: int64(i), Value: v, ValueSchema: s}
+	}
+	var dec pb.Decoder
+	var cached, fresh []sdk.Record
+	enc := pb.Encoder{ChunkBytes: 256} // a few records a chunk
+	chunks := 0
+	err := enc.EncodeChunks(recs, func(b *pb.RawBatch) error {
+		chunks++
+		var err error
+		if cached, err = dec.Decode(b.Data, cached); err != nil {
+			return err
+		}
+		fresh, err = pb.DecodeRaw(b.Data, fresh)
+		return err
+	})
+	if err != nil || chunks < 3 {
+		t.Fatalf("encode/decode: %v (%d chunks, want several)", err, chunks)
+	}
+	first, last := cached[0].ValueSchema, cached[len(cached)-1].ValueSchema
+	if first != last || first.Fields[1].Schema != last.Fields[1].Schema {
+		t.Fatalf("Decoder: the first and last chunks have different schema pointers")
+	}
+	if !reflect.DeepEqual(first.Fields[0].Schema, s.Fields[0].Schema) || first.Name != "event" {
+		t.Fatalf("decoded schema %+v, want %+v", first, s)
+	}
+	if fresh[0].ValueSchema == fresh[len(fresh)-1].ValueSchema {
+		t.Fatalf("DecodeRaw shared schemas across chunks; the test would not tell the two apart")
+	}
+}

@@ -377,11 +377,7 @@ func (e *Encoder) appendValue(b []byte, num protowire.Number, v any) ([]byte, er
 		}
 		kind, n = valRaw, len(v)
 	default:
-		m, err := e.schemas.value(v)
-		if err != nil || m == nil {
-			return b, err
-		}
-		return appendMessage(b, num, m)
+		return appendNested(b, num, func(b []byte) ([]byte, error) { return e.appendValueFields(b, v) })
 	}
 	b = appendTag(b, num, protowire.BytesType)
 	b = appendVarint(b, uint64(protowire.SizeTag(kind)+protowire.SizeBytes(n)))
@@ -399,10 +395,29 @@ func (e *Encoder) appendValue(b []byte, num protowire.Number, v any) ([]byte, er
 
 // DecodeRaw appends the records of a RecordBatch in wire format to recs.
 // Strings and byte slices of the records share data's memory: data must not
-// change afterwards (RawBatch.Data from Codec is a copy of its own).
+// change afterwards (RawBatch.Data from Codec is a copy of its own). Each
+// call decodes its schemas anew; a Decoder gives records of the same shape
+// the same schema pointers from one batch to the next.
 func DecodeRaw(data []byte, recs []sdk.Record) ([]sdk.Record, error) {
+	return (*Decoder)(nil).Decode(data, recs)
+}
+
+// Decoder decodes record batches, keeping the schemas it has seen: a stream
+// of records of one shape keeps one set of *sdk.Schema, as records from a
+// converter do, so that sinks and converters that cache by schema pointer
+// (a table's columns, a JSON envelope) hit their caches across batches.
+// The zero value is ready; a nil *Decoder caches nothing.
+type Decoder struct {
+	schemas map[string]decodedSchemas // by the chunk's schema messages, as sent
+}
+
+// maxSchemaSets bounds a Decoder's cache; it starts over when full.
+const maxSchemaSets = 256
+
+// Decode is DecodeRaw with the Decoder's schemas.
+func (d *Decoder) Decode(data []byte, recs []sdk.Record) ([]sdk.Record, error) {
 	// Schemas may follow the records that use them: collect both first.
-	var schemaMsgs []*Schema
+	var schemaMsgs [][]byte
 	var records [][]byte
 	for b := data; len(b) > 0; {
 		num, typ, n := consumeTag(b)
@@ -423,16 +438,12 @@ func DecodeRaw(data []byte, recs []sdk.Record) ([]sdk.Record, error) {
 		}
 		b = b[n:]
 		if num == batchSchemas {
-			s := &Schema{}
-			if err := proto.Unmarshal(v, s); err != nil {
-				return recs, fmt.Errorf("schema: %w", err)
-			}
-			schemaMsgs = append(schemaMsgs, s)
+			schemaMsgs = append(schemaMsgs, v)
 		} else {
 			records = append(records, v)
 		}
 	}
-	schemas, err := decodeSchemas(schemaMsgs)
+	schemas, err := d.decodeSchemas(schemaMsgs)
 	if err != nil {
 		return recs, err
 	}
@@ -444,6 +455,39 @@ func DecodeRaw(data []byte, recs []sdk.Record) ([]sdk.Record, error) {
 		recs = append(recs, r)
 	}
 	return recs, nil
+}
+
+// decodeSchemas decodes a chunk's schema messages, or finds them decoded.
+func (d *Decoder) decodeSchemas(msgs [][]byte) (decodedSchemas, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	var key string
+	if d != nil {
+		var b []byte
+		for _, m := range msgs {
+			b = appendBytes(b, m)
+		}
+		key = string(b)
+		if ds, ok := d.schemas[key]; ok {
+			return ds, nil
+		}
+	}
+	ms := make([]*Schema, len(msgs))
+	for i, m := range msgs {
+		ms[i] = &Schema{}
+		if err := proto.Unmarshal(m, ms[i]); err != nil {
+			return nil, fmt.Errorf("schema: %w", err)
+		}
+	}
+	ds, err := decodeSchemas(ms)
+	if err == nil && d != nil {
+		if d.schemas == nil || len(d.schemas) >= maxSchemaSets {
+			d.schemas = map[string]decodedSchemas{}
+		}
+		d.schemas[key] = ds
+	}
+	return ds, err
 }
 
 func decodeRecord(b []byte, schemas decodedSchemas) (sdk.Record, error) {
@@ -501,17 +545,17 @@ func decodeRecord(b []byte, schemas decodedSchemas) (sdk.Record, error) {
 		case recTopic:
 			r.Topic = alias(v)
 		case recKey:
-			r.Key, err = decodeValueBytes(v, schemas)
+			r.Key, err = decodeValueFields(v, schemas)
 		case recValue:
-			r.Value, err = decodeValueBytes(v, schemas)
+			r.Value, err = decodeValueFields(v, schemas)
 		case recHeaders:
 			var h sdk.Header
 			h, err = decodeHeader(v)
 			r.Headers = append(r.Headers, h)
 		case recSourcePart:
-			r.SourcePartition, err = asMap(decodeValueBytes(v, schemas))
+			r.SourcePartition, err = asMap(decodeValueFields(v, schemas))
 		case recSourceOff:
-			r.SourceOffset, err = asMap(decodeValueBytes(v, schemas))
+			r.SourceOffset, err = asMap(decodeValueFields(v, schemas))
 		}
 		if err != nil {
 			return r, err
@@ -521,33 +565,6 @@ func decodeRecord(b []byte, schemas decodedSchemas) (sdk.Record, error) {
 		r.Timestamp = time.Unix(sec, nsec)
 	}
 	return r, nil
-}
-
-// decodeValueBytes decodes a Value message: strings and bytes here, the
-// rest through the generated message.
-func decodeValueBytes(b []byte, schemas decodedSchemas) (any, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	num, typ, n := consumeTag(b)
-	if n > 0 && typ == protowire.BytesType && (num == valString || num == valBytes || num == valRaw) {
-		v, m := consumeBytes(b[n:])
-		if m > 0 && n+m == len(b) {
-			switch num {
-			case valString:
-				return alias(v), nil
-			case valBytes:
-				return v[:len(v):len(v)], nil
-			default:
-				return sdk.Raw(v[:len(v):len(v)]), nil
-			}
-		}
-	}
-	m := &Value{}
-	if err := proto.Unmarshal(b, m); err != nil {
-		return nil, err
-	}
-	return schemas.value(m)
 }
 
 func decodeHeader(b []byte) (sdk.Header, error) {
