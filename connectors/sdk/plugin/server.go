@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"sync"
 
@@ -205,6 +206,52 @@ func (s *server) Open(ctx context.Context, req *pb.PartitionsRequest) (*pb.Offse
 		out.Offsets = pb.Offsets(offs)
 		return err
 	})
+}
+
+// Put receives a batch in chunks, decodes each as it arrives, and puts the
+// whole batch into the task at once: the task sees the worker's batch.
+func (s *server) Put(stream pb.Plugin_PutServer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batch = s.batch[:0]
+	for {
+		var chunk pb.RawBatch
+		err := stream.RecvMsg(&chunk)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		data, err := s.chunkBytes(chunk.Data)
+		if err != nil {
+			return pb.Status(sdk.Fatal(fmt.Errorf("put: %w", err)))
+		}
+		if s.batch, err = s.dec.Decode(data, s.batch); err != nil {
+			return pb.Status(sdk.Fatal(fmt.Errorf("decode batch: %w", err)))
+		}
+	}
+	out := &pb.PutResponse{}
+	err := call("put", func() error {
+		t, err := s.sinkTask()
+		if err != nil {
+			return err
+		}
+		err = t.Put(stream.Context(), s.batch)
+		var berr *sdk.BatchError
+		if errors.As(err, &berr) {
+			for i, rerr := range berr.Failed {
+				out.Failed = append(out.Failed, &pb.RecordError{Index: uint32(i), Error: pb.EncodeError(rerr)})
+			}
+			return nil
+		}
+		return err
+	})
+	clear(s.batch) // let the records go; keep the capacity
+	if err != nil {
+		return err
+	}
+	return stream.SendAndClose(out)
 }
 
 // chunkBytes returns the bytes of a Put chunk: the chunk itself, or, for a
