@@ -51,13 +51,17 @@ func fileSinkScenario(ctx context.Context, o options) ([]run, error) {
 // file, counted by its lines, and into /dev/null, counted by the worker's
 // metrics, where the sink still formats and writes every line but no disk
 // stands between the two, so only what isolation costs is left to compare.
+// And first the postgres sink, whose writes go to a server, as most sinks'.
 func isolationScenario(ctx context.Context, o options) ([]run, error) {
 	const size = 1024
 	t, err := topicFor(ctx, o, kindPlain, size)
 	if err != nil {
 		return nil, err
 	}
-	var runs []run
+	runs, err := isolationPostgres(ctx, o)
+	if err != nil {
+		return runs, err
+	}
 	for _, out := range []string{"file", "/dev/null"} {
 		name, label := "isolation", "file"
 		if out == "/dev/null" {

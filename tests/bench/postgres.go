@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -60,6 +61,59 @@ func postgresScenario(ctx context.Context, o options) ([]run, error) {
 	}), nil
 }
 
+// pgSinkConnector is Freshet's postgres sink writing topic into table.
+func pgSinkConnector(o options, topic, table string) map[string]string {
+	return map[string]string{
+		"connector.class": "postgres", "tasks.max": "1", "topics": topic,
+		"connection.url": o.pgURL, "insert.mode": "insert", "auto.create": "true", "pk.mode": "none",
+		"table.name.format": table,
+	}
+}
+
+// jsonEnvelope is the worker config for events in JsonConverter's schema
+// envelope.
+var jsonEnvelope = map[string]string{
+	"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+	"value.converter.schemas.enable": "true",
+}
+
+// isolationPostgres: the postgres sink in-process and isolated, 1 KiB
+// events: what isolation costs a sink whose writes go to a server.
+func isolationPostgres(ctx context.Context, o options) ([]run, error) {
+	const size = 1024
+	if o.pgURL == "" {
+		return []run{{Scenario: "isolation, postgres", Size: size, System: "freshet isolated", Skipped: "FRESHET_POSTGRES_URL is not set (tests/services/up.sh postgres)"}}, nil
+	}
+	t, err := topicFor(ctx, o, kindSchema, size)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.Connect(ctx, o.pgURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	defer conn.Close(ctx)
+	return alternate(ctx, o, "isolation, postgres", size, []string{"freshet isolated", "freshet in-process"}, func(ctx context.Context, sys string, i int, r *run) error {
+		r.Records, r.Bytes = int64(o.records), t.bytes
+		table := fmt.Sprintf("bench_iso_%s_%d_%d", strings.Fields(sys)[1], i, time.Now().UnixNano()%1e9)
+		table = strings.ReplaceAll(table, "-", "_")
+		if err := createEventTable(ctx, conn, table); err != nil {
+			return err
+		}
+		defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+table)
+		cfg := pgSinkConnector(o, t.name, table)
+		if sys == "freshet isolated" {
+			cfg["plugin.isolation"] = "process"
+		}
+		p, err := startFreshet(o, runDir(o, "iso-pg", sys, i), jsonEnvelope, cfg)
+		if err != nil {
+			return err
+		}
+		defer p.stop()
+		return measure(ctx, p, "freshet", r, rowCounter(ctx, conn, table, r.Records))
+	}), nil
+}
+
 func createEventTable(ctx context.Context, conn *pgx.Conn, table string) error {
 	_, err := conn.Exec(ctx, "CREATE TABLE "+table+" (seq bigserial PRIMARY KEY, ts bigint NOT NULL, event_id text NOT NULL, customer_id text NOT NULL, pad text NOT NULL)")
 	if err != nil {
@@ -88,16 +142,9 @@ func rowCounter(ctx context.Context, conn *pgx.Conn, table string, want int64) f
 // startPGSink starts Freshet's postgres sink or Debezium's JDBC sink in
 // Kafka Connect, reading topic into table.
 func startPGSink(o options, dir, sys, topic, table string) (*proc, error) {
-	worker := map[string]string{
-		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
-		"value.converter.schemas.enable": "true",
-	}
+	worker := maps.Clone(jsonEnvelope)
 	if sys == "freshet" {
-		return startFreshet(o, dir, worker, map[string]string{
-			"connector.class": "postgres", "tasks.max": "1", "topics": topic,
-			"connection.url": o.pgURL, "insert.mode": "insert", "auto.create": "true", "pk.mode": "none",
-			"table.name.format": table,
-		})
+		return startFreshet(o, dir, worker, pgSinkConnector(o, topic, table))
 	}
 	if o.jdbcLib == "" {
 		return nil, skipError{"FRESHET_JDBC_SINK_DIR is not set (tests/bench/jdbc/fetch.sh fetches Debezium's JDBC sink)"}
