@@ -92,8 +92,9 @@ type SinkTask interface {
 }
 
 // RecordBorrower is implemented by a sink task that keeps none of a record's
-// memory (its key, value and header bytes) once Put has returned: it copies
-// what it needs, as an io.Writer must not retain the slice it writes. When
+// memory once Put has returned (its topic, the strings and bytes of its key
+// and value, nested ones too, and its headers): it copies what it needs, as
+// an io.Writer must not retain the slice it writes, and keys no map by them. When
 // the task runs isolated in a plugin process, its records then point into
 // the memory the worker shares with the process instead of into a copy of
 // every batch.
