@@ -28,10 +28,39 @@ const (
 // so that the harness can follow the rows cheaply (max(seq)); the sinks
 // write the four event columns.
 func postgresScenario(ctx context.Context, o options) ([]run, error) {
+	systems := []string{"freshet", sysPgCopy, sysDebezium}
+	return eventTables(ctx, o, "postgres", o.sizes[0], systems, func(ctx context.Context, sys string, i int, r *run, tbl pgRun) error {
+		dir := runDir(o, "pg", sys, i)
+		if sys == sysPgCopy {
+			return runChild(ctx, o, dir, "pgx copy", []string{"copy", o.bootstrap, tbl.topic, strconv.Itoa(o.records), o.pgURL, tbl.table}, r)
+		}
+		p, err := startPGSink(o, dir, sys, tbl.topic, tbl.table)
+		if err != nil {
+			return err
+		}
+		defer p.stop()
+		return measure(ctx, p, sys, r, tbl.rows(ctx, r.Records))
+	})
+}
+
+// pgRun is what a run of a PostgreSQL scenario writes: topic into table.
+type pgRun struct {
+	conn         *pgx.Conn
+	topic, table string
+}
+
+func (t pgRun) rows(ctx context.Context, want int64) func() (int64, error) {
+	return rowCounter(ctx, t.conn, t.table, want)
+}
+
+// eventTables runs a scenario of systems that write events with schemas of
+// size from one topic into PostgreSQL; each run gets a table of its own,
+// created before and dropped after.
+func eventTables(ctx context.Context, o options, name string, size int, systems []string,
+	fn func(ctx context.Context, sys string, i int, r *run, t pgRun) error) ([]run, error) {
 	if o.pgURL == "" {
-		return []run{{Scenario: "postgres", System: "freshet", Skipped: "FRESHET_POSTGRES_URL is not set (tests/services/up.sh postgres)"}}, nil
+		return []run{{Scenario: name, Size: size, System: systems[0], Skipped: "FRESHET_POSTGRES_URL is not set (tests/services/up.sh postgres)"}}, nil
 	}
-	size := o.sizes[0]
 	t, err := topicFor(ctx, o, kindSchema, size)
 	if err != nil {
 		return nil, err
@@ -41,23 +70,20 @@ func postgresScenario(ctx context.Context, o options) ([]run, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	defer conn.Close(ctx)
-	return alternate(ctx, o, "postgres", size, []string{"freshet", sysPgCopy, sysDebezium}, func(ctx context.Context, sys string, i int, r *run) error {
+	return alternate(ctx, o, name, size, systems, func(ctx context.Context, sys string, i int, r *run) error {
 		r.Records, r.Bytes = int64(o.records), t.bytes
-		table := fmt.Sprintf("bench_%s_%d_%d", strings.Fields(strings.ReplaceAll(sys, "-", "_"))[0], i, time.Now().UnixNano()%1e9)
+		id := strings.Map(func(c rune) rune {
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				return c
+			}
+			return '_'
+		}, sys)
+		table := fmt.Sprintf("bench_%s_%d_%d", id, i, time.Now().UnixNano()%1e9)
 		if err := createEventTable(ctx, conn, table); err != nil {
 			return err
 		}
 		defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+table)
-		dir := runDir(o, "pg", sys, i)
-		if sys == sysPgCopy {
-			return runChild(ctx, o, dir, "pgx copy", []string{"copy", o.bootstrap, t.name, strconv.Itoa(o.records), o.pgURL, table}, r)
-		}
-		p, err := startPGSink(o, dir, sys, t.name, table)
-		if err != nil {
-			return err
-		}
-		defer p.stop()
-		return measure(ctx, p, sys, r, rowCounter(ctx, conn, table, r.Records))
+		return fn(ctx, sys, i, r, pgRun{conn, t.name, table})
 	}), nil
 }
 
@@ -80,28 +106,9 @@ var jsonEnvelope = map[string]string{
 // isolationPostgres: the postgres sink in-process and isolated, 1 KiB
 // events: what isolation costs a sink whose writes go to a server.
 func isolationPostgres(ctx context.Context, o options) ([]run, error) {
-	const size = 1024
-	if o.pgURL == "" {
-		return []run{{Scenario: "isolation, postgres", Size: size, System: "freshet isolated", Skipped: "FRESHET_POSTGRES_URL is not set (tests/services/up.sh postgres)"}}, nil
-	}
-	t, err := topicFor(ctx, o, kindSchema, size)
-	if err != nil {
-		return nil, err
-	}
-	conn, err := pgx.Connect(ctx, o.pgURL)
-	if err != nil {
-		return nil, fmt.Errorf("connect to postgres: %w", err)
-	}
-	defer conn.Close(ctx)
-	return alternate(ctx, o, "isolation, postgres", size, []string{"freshet isolated", "freshet in-process"}, func(ctx context.Context, sys string, i int, r *run) error {
-		r.Records, r.Bytes = int64(o.records), t.bytes
-		table := fmt.Sprintf("bench_iso_%s_%d_%d", strings.Fields(sys)[1], i, time.Now().UnixNano()%1e9)
-		table = strings.ReplaceAll(table, "-", "_")
-		if err := createEventTable(ctx, conn, table); err != nil {
-			return err
-		}
-		defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+table)
-		cfg := pgSinkConnector(o, t.name, table)
+	systems := []string{"freshet isolated", "freshet in-process"}
+	return eventTables(ctx, o, "isolation, postgres", 1024, systems, func(ctx context.Context, sys string, i int, r *run, t pgRun) error {
+		cfg := pgSinkConnector(o, t.topic, t.table)
 		if sys == "freshet isolated" {
 			cfg["plugin.isolation"] = "process"
 		}
@@ -110,8 +117,8 @@ func isolationPostgres(ctx context.Context, o options) ([]run, error) {
 			return err
 		}
 		defer p.stop()
-		return measure(ctx, p, "freshet", r, rowCounter(ctx, conn, table, r.Records))
-	}), nil
+		return measure(ctx, p, "freshet", r, t.rows(ctx, r.Records))
+	})
 }
 
 func createEventTable(ctx context.Context, conn *pgx.Conn, table string) error {
