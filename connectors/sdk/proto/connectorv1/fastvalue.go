@@ -224,6 +224,9 @@ func decodeValueFast(b []byte, schemas decodedSchemas) (v any, ok bool, err erro
 					if ref, n = consumeVarint(f); n != len(f) {
 						return errBadField
 					}
+					if s, _ := schemas.get(uint32(ref)); s != nil && values == nil {
+						values = make([]any, 0, len(s.Fields)) // the schema comes first
+					}
 				case structValues:
 					v, err := decodeValueFields(f, schemas)
 					values = append(values, v)
