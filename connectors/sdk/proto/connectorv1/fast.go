@@ -210,7 +210,8 @@ func (e *Encoder) appendRecord(b []byte, r *sdk.Record) ([]byte, error) {
 		return nil, err
 	}
 	n := len(b) - body
-	lenBytes := appendVarint(nil, uint64(n))
+	var lb [10]byte // the longest varint
+	lenBytes := appendVarint(lb[:0], uint64(n))
 	copy(b[at:], lenBytes)
 	if pad := 5 - len(lenBytes); pad > 0 {
 		copy(b[at+len(lenBytes):], b[body:])
