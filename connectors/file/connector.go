@@ -77,11 +77,7 @@ func (c *sinkConnector) Start(ctx context.Context, cfg map[string]string) error 
 // TaskConfigs gives every task the same config, as Kafka does: all tasks
 // append to the same file.
 func (c *sinkConnector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
-	out := make([]map[string]string, max(maxTasks, 1))
-	for i := range out {
-		out[i] = maps.Clone(c.cfg)
-	}
-	return out, nil
+	return sdk.SameTaskConfigs(c.cfg, maxTasks), nil
 }
 
 func (c *sinkConnector) Stop(context.Context) error { return nil }

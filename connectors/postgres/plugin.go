@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"maps"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
@@ -45,11 +44,7 @@ func (c *connector) Start(_ context.Context, cfg map[string]string) error {
 // TaskConfigs gives every task the connector's config. Tasks share nothing:
 // each stores the offsets of the partitions it is given.
 func (c *connector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
-	out := make([]map[string]string, max(maxTasks, 1))
-	for i := range out {
-		out[i] = maps.Clone(c.cfg)
-	}
-	return out, nil
+	return sdk.SameTaskConfigs(c.cfg, maxTasks), nil
 }
 
 func (c *connector) Stop(context.Context) error { return nil }
@@ -60,26 +55,5 @@ func (c *connector) NewSinkTask() sdk.SinkTask { return newSinkTask() }
 // REST validate endpoint. It does not connect.
 func (c *connector) Validate(_ context.Context, cfg map[string]string) map[string][]string {
 	_, err := parseConfig(cfg)
-	if err == nil {
-		return nil
-	}
-	out := map[string][]string{}
-	for _, e := range flatten(err) {
-		var ce *sdk.ConfigError
-		if errors.As(e, &ce) {
-			out[ce.Key] = append(out[ce.Key], ce.Message)
-		}
-	}
-	return out
-}
-
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
+	return sdk.ConfigErrors(err)
 }

@@ -3,6 +3,7 @@ package sdk
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strconv"
@@ -190,6 +191,41 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string { return e.Key + ": " + e.Message }
+
+// ConfigErrors gathers the *ConfigErrors in err (joined ones too) into the
+// per-key messages that a Validator returns; nil when there are none.
+func ConfigErrors(err error) map[string][]string {
+	var out map[string][]string
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[ce.Key] = append(out[ce.Key], ce.Message)
+		}
+	}
+	walk(err)
+	return out
+}
+
+// SameTaskConfigs returns maxTasks copies of cfg (at least one): the task
+// configs of a connector whose tasks all do the same work on what Kafka
+// assigns them.
+func SameTaskConfigs(cfg map[string]string, maxTasks int) []map[string]string {
+	out := make([]map[string]string, max(maxTasks, 1))
+	for i := range out {
+		out[i] = maps.Clone(cfg)
+	}
+	return out
+}
 
 // Values holds parsed config values by canonical key name.
 type Values struct {
