@@ -3,6 +3,7 @@ package connectorv1_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
 	pb "github.com/freshet-dev/freshet/connectors/sdk/proto/connectorv1"
@@ -20,6 +21,21 @@ func BenchmarkStructCodec(b *testing.B) {
 		v.Values = []any{int64(1700000000000000 + i), "evt-0000001234", "cust-00042", strings.Repeat("p", 960)}
 		recs[i] = sdk.Record{Topic: "events", Partition: 1, Offset: int64(i), Key: "cust-00042", Value: v, ValueSchema: s}
 	}
+	benchCodec(b, recs)
+}
+
+// BenchmarkStringCodec is BenchmarkStructCodec for 1 KiB string values, the
+// shape StringConverter gives.
+func BenchmarkStringCodec(b *testing.B) {
+	recs := make([]sdk.Record, 1000)
+	for i := range recs {
+		recs[i] = sdk.Record{Topic: "events", Partition: 1, Offset: int64(i), Timestamp: time.UnixMilli(1700000000000 + int64(i)),
+			Key: "cust-00042", KeySchema: sdk.OptionalStringSchema, Value: strings.Repeat("p", 1024), ValueSchema: sdk.OptionalStringSchema}
+	}
+	benchCodec(b, recs)
+}
+
+func benchCodec(b *testing.B, recs []sdk.Record) {
 	var enc pb.Encoder
 	b.Run("encode", func(b *testing.B) {
 		b.ReportAllocs()

@@ -331,3 +331,35 @@ func TestDecoderKeepsSchemaPointers(t *testing.T) {
 		t.Fatalf("DecodeRaw shared schemas across chunks; the test would not tell the two apart")
 	}
 }
+
+// A Decoder keeps the headers of the strings it decodes in slices of its
+// own; records of one batch must keep their values after the next.
+func TestDecodedStringsOutliveTheNextBatch(t *testing.T) {
+	var dec pb.Decoder
+	var enc pb.Encoder
+	batch := func(prefix string) []sdk.Record {
+		recs := make([]sdk.Record, 600) // more than one slice of headers
+		for i := range recs {
+			recs[i] = sdk.Record{Topic: "t", Offset: int64(i), Key: fmt.Sprint(prefix, "k", i), Value: fmt.Sprint(prefix, "v", i), ValueSchema: sdk.OptionalStringSchema}
+		}
+		return recs
+	}
+	var decoded [][]sdk.Record
+	for _, prefix := range []string{"a", "b"} {
+		var out []sdk.Record
+		err := enc.EncodeChunks(batch(prefix), func(b *pb.RawBatch) error {
+			var err error
+			out, err = dec.Decode(b.Data, out)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded = append(decoded, out)
+	}
+	for i, r := range decoded[0] {
+		if r.Key != fmt.Sprint("ak", i) || r.Value != fmt.Sprint("av", i) {
+			t.Fatalf("record %d of the first batch is now %v=%v", i, r.Key, r.Value)
+		}
+	}
+}

@@ -196,7 +196,7 @@ func (e *Encoder) appendRecord(b []byte, r *sdk.Record) ([]byte, error) {
 	// The record's length comes first: encode it after a placeholder of the
 	// largest length varint, then move it into place.
 	b = appendTag(b, batchRecords, protowire.BytesType)
-	if n, ok := flatSize(r); ok {
+	if n, ok := e.flatSize(r); ok {
 		// Strings and bytes only: the length is known, and the body is
 		// written once, in place.
 		b = appendVarint(b, uint64(n))
@@ -220,11 +220,12 @@ func (e *Encoder) appendRecord(b []byte, r *sdk.Record) ([]byte, error) {
 	return b, nil
 }
 
-// flatSize returns the size of r's Record body when it has no schemas, no
-// source position and only nil, string, []byte or Raw keys and values: the
-// common shape, whose size is known without encoding it.
-func flatSize(r *sdk.Record) (int, bool) {
-	if r.KeySchema != nil || r.ValueSchema != nil || r.SourcePartition != nil || r.SourceOffset != nil {
+// flatSize returns the size of r's Record body when it has no source
+// position and only nil, string, []byte or Raw keys and values, with or
+// without schemas: the common shape, whose size is known without encoding
+// it. It numbers r's schemas as appendBody would.
+func (e *Encoder) flatSize(r *sdk.Record) (int, bool) {
+	if r.SourcePartition != nil || r.SourceOffset != nil {
 		return 0, false
 	}
 	n := 0
@@ -257,6 +258,14 @@ func flatSize(r *sdk.Record) (int, bool) {
 		if m >= 0 {
 			n += protowire.SizeTag(v.num) + protowire.SizeBytes(m)
 		}
+	}
+	// Flat values use no schema of their own, so these are numbered in
+	// the order appendBody numbers them.
+	if ref := e.schemas.ref(r.KeySchema); ref != 0 {
+		n += protowire.SizeTag(recKeySchema) + protowire.SizeVarint(uint64(ref))
+	}
+	if ref := e.schemas.ref(r.ValueSchema); ref != 0 {
+		n += protowire.SizeTag(recValSc) + protowire.SizeVarint(uint64(ref))
 	}
 	for _, h := range r.Headers {
 		m := protowire.SizeTag(hdrKey) + protowire.SizeBytes(len(h.Key))
@@ -410,6 +419,7 @@ func DecodeRaw(data []byte, recs []sdk.Record) ([]sdk.Record, error) {
 // The zero value is ready; a nil *Decoder caches nothing.
 type Decoder struct {
 	schemas map[string]decodedSchemas // by the chunk's schema messages, as sent
+	boxes   boxes
 }
 
 // maxSchemaSets bounds a Decoder's cache; it starts over when full.
@@ -417,45 +427,67 @@ const maxSchemaSets = 256
 
 // Decode is DecodeRaw with the Decoder's schemas.
 func (d *Decoder) Decode(data []byte, recs []sdk.Record) ([]sdk.Record, error) {
-	// Schemas may follow the records that use them: collect both first.
+	// Schemas may follow the records that use them: find them first.
 	var schemaMsgs [][]byte
-	var records [][]byte
-	for b := data; len(b) > 0; {
+	err := eachBatchField(data, func(num protowire.Number, v []byte) error {
+		if num == batchSchemas {
+			schemaMsgs = append(schemaMsgs, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return recs, err
+	}
+	schemas, err := d.decodeSchemas(schemaMsgs)
+	if err != nil {
+		return recs, err
+	}
+	bx := &boxes{}
+	if d != nil {
+		bx = &d.boxes
+	}
+	i := 0
+	err = eachBatchField(data, func(num protowire.Number, body []byte) error {
+		if num != batchRecords {
+			return nil
+		}
+		recs = append(recs, sdk.Record{})
+		if err := decodeRecord(&recs[len(recs)-1], body, schemas, bx); err != nil {
+			recs = recs[:len(recs)-1]
+			return fmt.Errorf("record %d: %w", i, err)
+		}
+		i++
+		return nil
+	})
+	return recs, err
+}
+
+// eachBatchField calls fn with each length-delimited field of a RecordBatch
+// and skips the others.
+func eachBatchField(b []byte, fn func(num protowire.Number, v []byte) error) error {
+	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
-			return recs, protowire.ParseError(n)
+			return protowire.ParseError(n)
 		}
 		b = b[n:]
-		if typ != protowire.BytesType || (num != batchSchemas && num != batchRecords) {
+		if typ != protowire.BytesType {
 			if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
-				return recs, protowire.ParseError(n)
+				return protowire.ParseError(n)
 			}
 			b = b[n:]
 			continue
 		}
 		v, n := consumeBytes(b)
 		if n < 0 {
-			return recs, protowire.ParseError(n)
+			return protowire.ParseError(n)
 		}
 		b = b[n:]
-		if num == batchSchemas {
-			schemaMsgs = append(schemaMsgs, v)
-		} else {
-			records = append(records, v)
+		if err := fn(num, v); err != nil {
+			return err
 		}
 	}
-	schemas, err := d.decodeSchemas(schemaMsgs)
-	if err != nil {
-		return recs, err
-	}
-	for i, body := range records {
-		r, err := decodeRecord(body, schemas)
-		if err != nil {
-			return recs, fmt.Errorf("record %d: %w", i, err)
-		}
-		recs = append(recs, r)
-	}
-	return recs, nil
+	return nil
 }
 
 // decodeSchemas decodes a chunk's schema messages, or finds them decoded.
@@ -491,20 +523,20 @@ func (d *Decoder) decodeSchemas(msgs [][]byte) (decodedSchemas, error) {
 	return ds, err
 }
 
-func decodeRecord(b []byte, schemas decodedSchemas) (sdk.Record, error) {
-	var r sdk.Record
+// decodeRecord decodes a Record message into r, which is zero.
+func decodeRecord(r *sdk.Record, b []byte, schemas decodedSchemas, bx *boxes) error {
 	var sec, nsec int64
 	var hasTs bool
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
-			return r, protowire.ParseError(n)
+			return protowire.ParseError(n)
 		}
 		b = b[n:]
 		if typ == protowire.VarintType {
 			x, n := consumeVarint(b)
 			if n < 0 {
-				return r, protowire.ParseError(n)
+				return protowire.ParseError(n)
 			}
 			b = b[n:]
 			var err error
@@ -525,20 +557,20 @@ func decodeRecord(b []byte, schemas decodedSchemas) (sdk.Record, error) {
 				r.ValueSchema, err = schemas.get(uint32(x))
 			}
 			if err != nil {
-				return r, err
+				return err
 			}
 			continue
 		}
 		if typ != protowire.BytesType {
 			if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
-				return r, protowire.ParseError(n)
+				return protowire.ParseError(n)
 			}
 			b = b[n:]
 			continue
 		}
 		v, n := consumeBytes(b)
 		if n < 0 {
-			return r, protowire.ParseError(n)
+			return protowire.ParseError(n)
 		}
 		b = b[n:]
 		var err error
@@ -546,9 +578,9 @@ func decodeRecord(b []byte, schemas decodedSchemas) (sdk.Record, error) {
 		case recTopic:
 			r.Topic = alias(v)
 		case recKey:
-			r.Key, err = decodeValueFields(v, schemas)
+			r.Key, err = bx.value(v, schemas)
 		case recValue:
-			r.Value, err = decodeValueFields(v, schemas)
+			r.Value, err = bx.value(v, schemas)
 		case recHeaders:
 			var h sdk.Header
 			h, err = decodeHeader(v)
@@ -559,13 +591,13 @@ func decodeRecord(b []byte, schemas decodedSchemas) (sdk.Record, error) {
 			r.SourceOffset, err = asMap(decodeValueFields(v, schemas))
 		}
 		if err != nil {
-			return r, err
+			return err
 		}
 	}
 	if hasTs {
 		r.Timestamp = time.Unix(sec, nsec)
 	}
-	return r, nil
+	return nil
 }
 
 func decodeHeader(b []byte) (sdk.Header, error) {
@@ -600,6 +632,40 @@ func decodeHeader(b []byte) (sdk.Header, error) {
 	}
 	return h, nil
 }
+
+// boxes holds the string headers of decoded string keys and values, so
+// that putting a string in an interface (sdk.Record's Key and Value) does not
+// allocate a header per record. A full slice is replaced, never reused:
+// records may outlive the Decoder's next batch.
+type boxes struct{ strs []string }
+
+// string returns s in an interface value, its header in bx.
+func (bx *boxes) string(s string) any {
+	if bx == nil || s == "" {
+		return s
+	}
+	if len(bx.strs) == cap(bx.strs) {
+		bx.strs = make([]string, 0, 512)
+	}
+	bx.strs = append(bx.strs, s)
+	return boxString(&bx.strs[len(bx.strs)-1])
+}
+
+// boxString returns the interface value any(*p) would be, with p as its
+// data pointer instead of a copy of *p on the heap. *p must never change.
+func boxString(p *string) (v any) {
+	e := (*eface)(unsafe.Pointer(&v))
+	e.typ, e.data = stringType, unsafe.Pointer(p)
+	return v
+}
+
+// eface is the layout of an interface{} value.
+type eface struct{ typ, data unsafe.Pointer }
+
+var stringType = func() unsafe.Pointer {
+	v := any("")
+	return (*eface)(unsafe.Pointer(&v)).typ
+}()
 
 // alias returns b as a string without copying; b must never change.
 func alias(b []byte) string {

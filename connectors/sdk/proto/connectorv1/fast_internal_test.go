@@ -28,9 +28,10 @@ func TestFlatRecordsEncodeAsTheGeneralPath(t *testing.T) {
 		{"negative", sdk.Record{Topic: "t", Partition: -1, Offset: -5, Timestamp: time.Unix(-100, 7), Key: []byte{}, Value: sdk.Raw("r")}},
 		{"headers", sdk.Record{Key: "k", Headers: []sdk.Header{{Key: "h", Value: []byte("v")}, {Key: "null"}, {Key: "empty", Value: []byte{}}}}},
 		{"nil bytes", sdk.Record{Key: []byte(nil), Value: sdk.Raw(nil), Timestamp: time.Unix(1700000000, 0)}},
+		{"schemas", sdk.Record{Topic: "t", Key: "k", KeySchema: sdk.OptionalStringSchema, Value: []byte("v"), ValueSchema: sdk.BytesSchema}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, ok := flatSize(&tc.rec); !ok {
+			if _, ok := new(Encoder).flatSize(&tc.rec); !ok {
 				t.Fatal("not flat")
 			}
 			var e Encoder
@@ -52,7 +53,11 @@ func TestFlatRecordsEncodeAsTheGeneralPath(t *testing.T) {
 			if err := proto.Unmarshal(fast, &m); err != nil || len(m.Records) != 1 {
 				t.Fatalf("protobuf reads %d records, error %v", len(m.Records), err)
 			}
-			got, err := DecodeRaw(fast, nil)
+			chunk, _, err := new(Encoder).AppendChunk(nil, []sdk.Record{tc.rec}, 0, 1<<20) // with its schemas
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeRaw(chunk, nil)
 			if err != nil || len(got) != 1 || got[0].Offset != tc.rec.Offset || len(got[0].Headers) != len(tc.rec.Headers) {
 				t.Fatalf("decoded %+v, error %v", got, err)
 			}

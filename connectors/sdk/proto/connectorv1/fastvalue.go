@@ -139,10 +139,16 @@ func (e *Encoder) appendValueFields(b []byte, v any) ([]byte, error) {
 // decodeValueFields decodes a Value message written as appendValueFields
 // writes it; anything else goes through the generated message.
 func decodeValueFields(b []byte, schemas decodedSchemas) (any, error) {
+	return (*boxes)(nil).value(b, schemas)
+}
+
+// value is decodeValueFields, with the headers of the strings it decodes
+// in bx (nil: each on the heap).
+func (bx *boxes) value(b []byte, schemas decodedSchemas) (any, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	if v, ok, err := decodeValueFast(b, schemas); ok || err != nil {
+	if v, ok, err := bx.fast(b, schemas); ok || err != nil {
 		return v, err
 	}
 	m := &Value{}
@@ -152,9 +158,9 @@ func decodeValueFields(b []byte, schemas decodedSchemas) (any, error) {
 	return schemas.value(m)
 }
 
-// decodeValueFast decodes b when it is one field of a kind it knows;
+// fast decodes b when it is one field of a kind it knows;
 // ok=false sends the caller to the generated message.
-func decodeValueFast(b []byte, schemas decodedSchemas) (v any, ok bool, err error) {
+func (bx *boxes) fast(b []byte, schemas decodedSchemas) (v any, ok bool, err error) {
 	num, typ, n := consumeTag(b)
 	if n < 0 {
 		return nil, false, nil
@@ -195,7 +201,7 @@ func decodeValueFast(b []byte, schemas decodedSchemas) (v any, ok bool, err erro
 		}
 		switch num {
 		case valString:
-			return alias(body), true, nil
+			return bx.string(alias(body)), true, nil
 		case valBytes:
 			return body[:len(body):len(body)], true, nil
 		case valRaw:
@@ -206,7 +212,7 @@ func decodeValueFast(b []byte, schemas decodedSchemas) (v any, ok bool, err erro
 				if num != listValues {
 					return nil
 				}
-				v, err := decodeValueFields(item, schemas)
+				v, err := bx.value(item, schemas)
 				out = append(out, v)
 				return err
 			})
@@ -228,7 +234,7 @@ func decodeValueFast(b []byte, schemas decodedSchemas) (v any, ok bool, err erro
 						values = make([]any, 0, len(s.Fields)) // the schema comes first
 					}
 				case structValues:
-					v, err := decodeValueFields(f, schemas)
+					v, err := bx.value(f, schemas)
 					values = append(values, v)
 					return err
 				}

@@ -14,9 +14,14 @@ import (
 type schemaTable struct {
 	index map[*sdk.Schema]uint32
 	list  []*sdk.Schema
+	// last and lastRef are the last schema looked up and its index:
+	// records in a row mostly share their schemas.
+	last    *sdk.Schema
+	lastRef uint32
 }
 
 func (t *schemaTable) reset() {
+	t.last, t.lastRef = nil, 0
 	clear(t.index)
 	clear(t.list)
 	t.list = t.list[:0]
@@ -27,7 +32,11 @@ func (t *schemaTable) ref(s *sdk.Schema) uint32 {
 	if s == nil {
 		return 0
 	}
+	if s == t.last {
+		return t.lastRef
+	}
 	if i, ok := t.index[s]; ok {
+		t.last, t.lastRef = s, i
 		return i
 	}
 	if t.index == nil {
