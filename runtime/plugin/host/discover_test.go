@@ -63,7 +63,7 @@ func TestRescan(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf("refusing to run plugin %s: its SHA-256 is %s, but %s lists %s for it", tampered, tamperedSum, sums, wrong),
 		fmt.Sprintf("refusing to run plugin %s: its SHA-256 is %s, and %s does not list it", unlisted, unlistedSum, sums),
-		fmt.Sprintf("refusing to run plugin %s: it speaks connector protocol version 99, and this worker speaks versions 1, 2", newer),
+		fmt.Sprintf("refusing to run plugin %s: it speaks connector protocol version 99, and this worker speaks versions 1, 2, 3", newer),
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the rescan error lacks %q; it is:\n%s", want, msg)

@@ -37,11 +37,13 @@ func (c Command) String() string { return strings.Join(append([]string{c.Path}, 
 // protocols are the connector protocol versions this host speaks, by
 // version. A newer protocol is added here beside the old ones, so that
 // plugins built against an older sdk keep running.
-// Versions 1 and 2 dispense the same client: version 2 only adds Put
-// chunks in shared memory, which the host sends when it has negotiated 2.
+// The versions dispense the same client: version 2 only adds Put chunks
+// in shared memory, which the host sends when it has negotiated 2, and 3
+// packed records in them, sent when it has negotiated 3.
 var protocols = map[int]goplugin.PluginSet{
 	1: {pb.PluginName: &clientPlugin{}},
 	2: {pb.PluginName: &clientPlugin{}},
+	3: {pb.PluginName: &clientPlugin{}},
 }
 
 func supportedVersions() []int {
@@ -80,6 +82,8 @@ type process struct {
 	// speaks protocol version 2 and no Put has failed half way.
 	mem    []byte
 	shared []byte
+	// packed: the process reads packed records (protocol version 3).
+	packed bool
 }
 
 // exited reports whether the process has ended.
@@ -203,6 +207,7 @@ func (h *Host) launch(ctx context.Context, name string, cmd Command) (*process, 
 		return nil, p.startError(cmd, run.Load(), err)
 	}
 	p.run = run.Load()
+	p.packed = p.client.NegotiatedVersion() >= 3
 	if mem != nil {
 		p.mem = mem
 		if p.client.NegotiatedVersion() >= 2 {

@@ -94,6 +94,7 @@ func (t *sinkTask) put(ctx context.Context, p *process, batch []sdk.Record) (*pb
 	if err != nil {
 		return nil, err
 	}
+	t.enc.Packed = p.packed
 	var encErr error
 	send := func(chunk *pb.RawBatch) error {
 		if err := stream.SendMsg(chunk); err != nil {

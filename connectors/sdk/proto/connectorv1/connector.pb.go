@@ -1638,7 +1638,24 @@ type RecordBatch struct {
 	Schemas []*Schema `protobuf:"bytes,1,rep,name=schemas,proto3" json:"schemas,omitempty"`
 	Records []*Record `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
 	// Version 2: set alone, the chunk is in the shared memory region.
-	Shared        *SharedChunk `protobuf:"bytes,3,opt,name=shared,proto3" json:"shared,omitempty"`
+	Shared *SharedChunk `protobuf:"bytes,3,opt,name=shared,proto3" json:"shared,omitempty"`
+	// Version 3: records without a source position whose key and value are
+	// each absent, a string or bytes, packed (two to three times faster to
+	// write and read than a Record). A batch keeps its order across records and
+	// packed. Little-endian; lengths in bytes:
+	//
+	//	flags      uint8   bit 0: has a timestamp; bits 1-2: the key's kind,
+	//	                   bits 3-4: the value's (0 absent, 1 string, 2 bytes,
+	//	                   3 raw: Value.raw)
+	//	partition  int32
+	//	offset     int64
+	//	timestamp  int64 seconds, int32 nanoseconds (as in Record)
+	//	key_schema, value_schema  uint32 (as in Record)
+	//	topic, key and value lengths, header count  uint32 each
+	//	then the topic, the key and the value; then each header: its key's
+	//	length (uint32), its key, its value's length (int32, -1 for null) and
+	//	its value.
+	Packed        [][]byte `protobuf:"bytes,4,rep,name=packed,proto3" json:"packed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1690,6 +1707,13 @@ func (x *RecordBatch) GetRecords() []*Record {
 func (x *RecordBatch) GetShared() *SharedChunk {
 	if x != nil {
 		return x.Shared
+	}
+	return nil
+}
+
+func (x *RecordBatch) GetPacked() [][]byte {
+	if x != nil {
+		return x.Packed
 	}
 	return nil
 }
@@ -3013,11 +3037,12 @@ const file_connector_proto_rawDesc = "" +
 	"\tpositions\x18\x01 \x03(\v2\x1e.freshet.connector.v1.PositionR\tpositions\"z\n" +
 	"\bPosition\x129\n" +
 	"\tpartition\x18\x01 \x01(\v2\x1b.freshet.connector.v1.ValueR\tpartition\x123\n" +
-	"\x06offset\x18\x02 \x01(\v2\x1b.freshet.connector.v1.ValueR\x06offset\"\xb8\x01\n" +
+	"\x06offset\x18\x02 \x01(\v2\x1b.freshet.connector.v1.ValueR\x06offset\"\xd0\x01\n" +
 	"\vRecordBatch\x126\n" +
 	"\aschemas\x18\x01 \x03(\v2\x1c.freshet.connector.v1.SchemaR\aschemas\x126\n" +
 	"\arecords\x18\x02 \x03(\v2\x1c.freshet.connector.v1.RecordR\arecords\x129\n" +
-	"\x06shared\x18\x03 \x01(\v2!.freshet.connector.v1.SharedChunkR\x06shared\"=\n" +
+	"\x06shared\x18\x03 \x01(\v2!.freshet.connector.v1.SharedChunkR\x06shared\x12\x16\n" +
+	"\x06packed\x18\x04 \x03(\fR\x06packed\"=\n" +
 	"\vSharedChunk\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x16\n" +
 	"\x06length\x18\x02 \x01(\x04R\x06length\"\xb5\x04\n" +

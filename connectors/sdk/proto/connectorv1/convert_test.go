@@ -18,20 +18,23 @@ import (
 
 // paths are the ways a batch is encoded and decoded: the generated messages
 // and the hand-written fast path, each against the other, since a plugin in
-// another language uses generated code on its side.
-var paths = []string{"generated", "fast-to-generated", "generated-to-fast", "fast"}
+// another language uses generated code on its side; and the fast path with
+// packed records (version 3), which only it reads.
+var paths = []string{"generated", "fast-to-generated", "generated-to-fast", "fast", "packed"}
 
 // roundTrip encodes recs, takes each chunk to bytes and back (as the wire
 // does), and decodes them, along one of paths.
 func roundTrip(t *testing.T, path string, recs []sdk.Record, chunkBytes int) ([]sdk.Record, int) {
 	t.Helper()
-	enc := pb.Encoder{ChunkBytes: chunkBytes}
+	enc := pb.Encoder{ChunkBytes: chunkBytes, Packed: path == "packed"}
+	encodeFast := strings.HasPrefix(path, "fast") || path == "packed"
+	decodeFast := strings.HasSuffix(path, "fast") || path == "packed"
 	var out []sdk.Record
 	chunks := 0
 	decode := func(raw []byte) error {
 		chunks++
 		var err error
-		if strings.HasSuffix(path, "fast") {
+		if decodeFast {
 			out, err = pb.DecodeRaw(raw, out)
 			return err
 		}
@@ -43,7 +46,7 @@ func roundTrip(t *testing.T, path string, recs []sdk.Record, chunkBytes int) ([]
 		return err
 	}
 	var err error
-	if strings.HasPrefix(path, "fast") {
+	if encodeFast {
 		err = enc.EncodeChunks(recs, func(b *pb.RawBatch) error { return decode(b.Data) })
 	} else {
 		err = enc.Encode(recs, func(b *pb.RecordBatch) error {
@@ -87,6 +90,13 @@ func TestRecordsRoundTrip(t *testing.T) {
 		{Topic: "u", Value: nil, KeySchema: withDefault, Key: int16(-3)},
 		{Topic: "v", Value: []any{int8(-8), int16(16), int32(32), int64(64), float32(1.5), 2.25, []byte{0, 1}, []byte{}}},
 		{Topic: "src", Value: "x", SourcePartition: map[string]any{"file": "/a"}, SourceOffset: map[string]any{"position": int64(99)}},
+		// The shapes that are packed in version 3.
+		{Topic: "p", Partition: -1, Offset: -5, Timestamp: time.Unix(-100, 7), Key: []byte{}, Value: sdk.Raw("r"),
+			Headers: []sdk.Header{{Key: "h", Value: []byte("v")}, {Key: "null"}, {Key: "empty", Value: []byte{}}}},
+		{Topic: "p", Partition: 1 << 30, Offset: 1 << 50, Timestamp: time.Date(2026, 11, 25, 1, 2, 3, 999999999, time.UTC),
+			Key: "k", KeySchema: sdk.OptionalStringSchema, Value: "v", ValueSchema: sdk.StringSchema},
+		{Topic: "", Key: nil, Value: "", ValueSchema: withDefault},
+		{Topic: "p", Key: []byte("bytes"), Value: nil, Headers: []sdk.Header{{Key: "", Value: nil}}},
 	}
 	for _, path := range paths {
 		t.Run(path, func(t *testing.T) { checkRoundTrip(t, path, recs) })

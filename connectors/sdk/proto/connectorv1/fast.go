@@ -56,7 +56,7 @@ func (Codec) Unmarshal(data mem.BufferSlice, v any) error {
 
 // RecordBatch and Record field numbers (connector.proto).
 const (
-	batchSchemas, batchRecords, batchShared = 1, 2, 3
+	batchSchemas, batchRecords, batchShared, batchPacked = 1, 2, 3, 4
 
 	recTopic, recPartition, recOffset        = 1, 2, 3
 	recTsSeconds, recTsNanos, recHasTs       = 4, 5, 6
@@ -193,6 +193,11 @@ func appendMessage(b []byte, num protowire.Number, m proto.Message) ([]byte, err
 }
 
 func (e *Encoder) appendRecord(b []byte, r *sdk.Record) ([]byte, error) {
+	if e.Packed {
+		if b, ok := e.appendPacked(b, r); ok {
+			return b, nil
+		}
+	}
 	// The record's length comes first: encode it after a placeholder of the
 	// largest length varint, then move it into place.
 	b = appendTag(b, batchRecords, protowire.BytesType)
@@ -448,11 +453,15 @@ func (d *Decoder) Decode(data []byte, recs []sdk.Record) ([]sdk.Record, error) {
 	}
 	i := 0
 	err = eachBatchField(data, func(num protowire.Number, body []byte) error {
-		if num != batchRecords {
+		if num != batchRecords && num != batchPacked {
 			return nil
 		}
 		recs = append(recs, sdk.Record{})
-		if err := decodeRecord(&recs[len(recs)-1], body, schemas, bx); err != nil {
+		decode := decodeRecord
+		if num == batchPacked {
+			decode = decodePacked
+		}
+		if err := decode(&recs[len(recs)-1], body, schemas, bx); err != nil {
 			recs = recs[:len(recs)-1]
 			return fmt.Errorf("record %d: %w", i, err)
 		}

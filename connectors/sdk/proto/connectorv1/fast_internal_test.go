@@ -121,3 +121,52 @@ func TestValuesEncodeAsTheGeneratedCode(t *testing.T) {
 		}
 	}
 }
+
+// Any bytes a peer sends decode to records or to an error, never a panic:
+// seeds are chunks of every shape, packed and not, whole and cut short.
+func FuzzDecodeRaw(f *testing.F) {
+	recs := []sdk.Record{
+		{Topic: "t", Partition: 2, Offset: 7, Timestamp: time.Unix(1700000000, 5), Key: "k", KeySchema: sdk.OptionalStringSchema, Value: []byte("v"),
+			Headers: []sdk.Header{{Key: "h", Value: []byte("x")}, {Key: "null"}}},
+		{Topic: "t", Value: sdk.NewStructValue(sdk.NewStruct("s").Field("f", sdk.StringSchema).Build()).Put("f", "x")},
+		{Topic: "t", Key: sdk.Raw("r")},
+	}
+	for _, packed := range []bool{false, true} {
+		e := Encoder{Packed: packed}
+		chunk, _, err := e.AppendChunk(nil, recs, 0, 1<<20)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for n := 0; n <= len(chunk); n += 3 {
+			f.Add(chunk[:n])
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = DecodeRaw(data, nil)
+	})
+}
+
+func TestPackedRecordsCutShortAreErrors(t *testing.T) {
+	r := sdk.Record{Topic: "t", Key: "k", Value: "value", Headers: []sdk.Header{{Key: "h", Value: []byte("x")}, {Key: "null"}}}
+	b, ok := new(Encoder).appendPacked(nil, &r)
+	if !ok {
+		t.Fatal("not packed")
+	}
+	_, _, n := protowire.ConsumeTag(b)
+	body, _ := protowire.ConsumeBytes(b[n:])
+	var got sdk.Record
+	if err := decodePacked(&got, body, nil, nil); err != nil || got.Value != "value" || len(got.Headers) != 2 || got.Headers[1].Value != nil {
+		t.Fatalf("whole: %+v, %v", got, err)
+	}
+	for n := range len(body) {
+		var got sdk.Record
+		if err := decodePacked(&got, body[:n], nil, nil); err == nil {
+			t.Errorf("cut to %d of %d bytes: no error", n, len(body))
+		}
+	}
+	long := append([]byte(nil), body...)
+	le.PutUint32(long[41:], 1<<31) // a value longer than the record
+	if err := decodePacked(&got, long, nil, nil); err == nil {
+		t.Error("a value length past the end: no error")
+	}
+}

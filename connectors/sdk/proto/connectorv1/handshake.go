@@ -8,8 +8,9 @@ const (
 	MagicCookieValue = "connector"
 	// ProtocolVersion is this package's newest protocol version, the key of
 	// its plugin set in go-plugin's VersionedPlugins. Version 2 is version 1
-	// plus Put chunks in shared memory (connector.proto).
-	ProtocolVersion = 2
+	// plus Put chunks in shared memory; version 3 is version 2 plus packed
+	// records in the chunks the host sends (connector.proto).
+	ProtocolVersion = 3
 	// MinProtocolVersion is the oldest version this package still speaks.
 	MinProtocolVersion = 1
 	// SharedMemoryEnv names the variable through which the host passes a

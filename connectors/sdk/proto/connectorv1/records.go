@@ -1,6 +1,7 @@
 package connectorv1
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +15,10 @@ type Encoder struct {
 	schemas schemaTable
 	// ChunkBytes overrides the package's ChunkBytes when positive.
 	ChunkBytes int
+	// Packed writes the records that have the shape in RecordBatch.packed
+	// (protocol version 3): only for a peer that speaks version 3, and only
+	// by AppendChunk and EncodeChunks (Encode builds Record messages).
+	Packed bool
 }
 
 // Encode calls emit with each chunk of recs, in order. A chunk is not used
@@ -135,6 +140,10 @@ func valueSize(v any) int {
 
 // Decode appends the records of chunk b to recs.
 func Decode(b *RecordBatch, recs []sdk.Record) ([]sdk.Record, error) {
+	if len(b.GetPacked()) > 0 {
+		// Their order among the records is only in the wire format.
+		return recs, errors.New("a batch with packed records (protocol version 3) is read with DecodeRaw or a Decoder")
+	}
 	schemas, err := decodeSchemas(b.GetSchemas())
 	if err != nil {
 		return recs, err
