@@ -1655,6 +1655,10 @@ type RecordBatch struct {
 	//	then the topic, the key and the value; then each header: its key's
 	//	length (uint32), its key, its value's length (int32, -1 for null) and
 	//	its value.
+	//
+	// A version 3 peer also reads length prefixes padded to a fixed size (a
+	// valid varint with trailing 0x80 bytes), which spares the writer moving
+	// each nested value into place once its length is known.
 	Packed        [][]byte `protobuf:"bytes,4,rep,name=packed,proto3" json:"packed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -342,20 +342,22 @@ func TestDecoderKeepsSchemaPointers(t *testing.T) {
 	}
 }
 
-// A Decoder keeps the headers of the strings it decodes in slices of its
-// own; records of one batch must keep their values after the next.
+// A Decoder keeps what decoded values point to in slices of its own (boxes);
+// records of one batch must keep their values after the next.
 func TestDecodedStringsOutliveTheNextBatch(t *testing.T) {
 	var dec pb.Decoder
 	var enc pb.Encoder
+	s := sdk.NewStruct("s").Field("n", sdk.Int64Schema).Field("v", sdk.StringSchema).Build()
 	batch := func(prefix string) []sdk.Record {
-		recs := make([]sdk.Record, 600) // more than one slice of headers
+		recs := make([]sdk.Record, 600) // more than one slice of each kind
 		for i := range recs {
-			recs[i] = sdk.Record{Topic: "t", Offset: int64(i), Key: fmt.Sprint(prefix, "k", i), Value: fmt.Sprint(prefix, "v", i), ValueSchema: sdk.OptionalStringSchema}
+			v := sdk.NewStructValue(s).Put("n", int64(1000*i+len(prefix))).Put("v", fmt.Sprint(prefix, "v", i))
+			recs[i] = sdk.Record{Topic: "t", Offset: int64(i), Key: fmt.Sprint(prefix, "k", i), Value: v, ValueSchema: s}
 		}
 		return recs
 	}
 	var decoded [][]sdk.Record
-	for _, prefix := range []string{"a", "b"} {
+	for _, prefix := range []string{"a", "bb"} {
 		var out []sdk.Record
 		err := enc.EncodeChunks(batch(prefix), func(b *pb.RawBatch) error {
 			var err error
@@ -368,8 +370,9 @@ func TestDecodedStringsOutliveTheNextBatch(t *testing.T) {
 		decoded = append(decoded, out)
 	}
 	for i, r := range decoded[0] {
-		if r.Key != fmt.Sprint("ak", i) || r.Value != fmt.Sprint("av", i) {
-			t.Fatalf("record %d of the first batch is now %v=%v", i, r.Key, r.Value)
+		v := r.Value.(*sdk.Struct)
+		if r.Key != fmt.Sprint("ak", i) || v.Get("n") != int64(1000*i+1) || v.Get("v") != fmt.Sprint("av", i) {
+			t.Fatalf("record %d of the first batch is now %v=%v", i, r.Key, v.Values)
 		}
 	}
 }

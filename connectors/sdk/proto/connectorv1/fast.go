@@ -215,6 +215,10 @@ func (e *Encoder) appendRecord(b []byte, r *sdk.Record) ([]byte, error) {
 		return nil, err
 	}
 	n := len(b) - body
+	if e.Packed {
+		putPadded(b[at:body], n) // a version 3 peer reads it padded: nothing moves
+		return b, nil
+	}
 	var lb [10]byte // the longest varint
 	lenBytes := appendVarint(lb[:0], uint64(n))
 	copy(b[at:], lenBytes)
@@ -392,7 +396,7 @@ func (e *Encoder) appendValue(b []byte, num protowire.Number, v any) ([]byte, er
 		}
 		kind, n = valRaw, len(v)
 	default:
-		return appendNested(b, num, func(b []byte) ([]byte, error) { return e.appendValueFields(b, v) })
+		return e.appendNested(b, num, func(b []byte) ([]byte, error) { return e.appendValueFields(b, v) })
 	}
 	b = appendTag(b, num, protowire.BytesType)
 	b = appendVarint(b, uint64(protowire.SizeTag(kind)+protowire.SizeBytes(n)))
@@ -641,40 +645,6 @@ func decodeHeader(b []byte) (sdk.Header, error) {
 	}
 	return h, nil
 }
-
-// boxes holds the string headers of decoded string keys and values, so
-// that putting a string in an interface (sdk.Record's Key and Value) does not
-// allocate a header per record. A full slice is replaced, never reused:
-// records may outlive the Decoder's next batch.
-type boxes struct{ strs []string }
-
-// string returns s in an interface value, its header in bx.
-func (bx *boxes) string(s string) any {
-	if bx == nil || s == "" {
-		return s
-	}
-	if len(bx.strs) == cap(bx.strs) {
-		bx.strs = make([]string, 0, 512)
-	}
-	bx.strs = append(bx.strs, s)
-	return boxString(&bx.strs[len(bx.strs)-1])
-}
-
-// boxString returns the interface value any(*p) would be, with p as its
-// data pointer instead of a copy of *p on the heap. *p must never change.
-func boxString(p *string) (v any) {
-	e := (*eface)(unsafe.Pointer(&v))
-	e.typ, e.data = stringType, unsafe.Pointer(p)
-	return v
-}
-
-// eface is the layout of an interface{} value.
-type eface struct{ typ, data unsafe.Pointer }
-
-var stringType = func() unsafe.Pointer {
-	v := any("")
-	return (*eface)(unsafe.Pointer(&v)).typ
-}()
 
 // alias returns b as a string without copying; b must never change.
 func alias(b []byte) string {

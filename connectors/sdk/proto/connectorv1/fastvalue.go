@@ -26,25 +26,47 @@ const (
 )
 
 // appendNested appends field num holding the message that body appends.
-func appendNested(b []byte, num protowire.Number, body func([]byte) ([]byte, error)) ([]byte, error) {
+// For a peer of version 3 (Packed), the length takes three bytes whatever
+// it is (a valid, padded varint), so that no body is moved to fit it.
+func (e *Encoder) appendNested(b []byte, num protowire.Number, body func([]byte) ([]byte, error)) ([]byte, error) {
 	b = appendTag(b, num, protowire.BytesType)
 	at := len(b)
-	b = append(b, 0) // the length, when under 128 bytes
+	room := 1 // the length, when under 128 bytes
+	if e.Packed {
+		room = paddedLen
+	}
+	b = append(b, make([]byte, room)...)
 	b, err := body(b)
 	if err != nil {
 		return b, err
 	}
-	n := len(b) - at - 1
-	if n < 1<<7 {
+	n := len(b) - at - room
+	if e.Packed && n < 1<<(7*paddedLen) {
+		putPadded(b[at:at+paddedLen], n)
+		return b, nil
+	}
+	if !e.Packed && n < 1<<7 {
 		b[at] = byte(n)
 		return b, nil
 	}
 	// Make room for a longer length.
-	extra := protowire.SizeVarint(uint64(n)) - 1
+	extra := protowire.SizeVarint(uint64(n)) - room
 	b = append(b, make([]byte, extra)...)
-	copy(b[at+1+extra:], b[at+1:len(b)-extra])
+	copy(b[at+room+extra:], b[at+room:len(b)-extra])
 	protowire.AppendVarint(b[:at], uint64(n))
 	return b, nil
+}
+
+// paddedLen is the size of a padded length: up to 2 MiB.
+const paddedLen = 3
+
+// putPadded writes n < 1<<(7*len(b)) into b as a varint of len(b) bytes.
+func putPadded(b []byte, n int) {
+	for i := range len(b) - 1 {
+		b[i] = byte(n) | 0x80
+		n >>= 7
+	}
+	b[len(b)-1] = byte(n)
 }
 
 // appendValueFields appends the fields of v's Value message: nothing for nil.
@@ -85,10 +107,10 @@ func (e *Encoder) appendValueFields(b []byte, v any) ([]byte, error) {
 		}
 		return appendBytes(appendTag(b, valRaw, protowire.BytesType), v), nil
 	case []any:
-		return appendNested(b, valArray, func(b []byte) ([]byte, error) {
+		return e.appendNested(b, valArray, func(b []byte) ([]byte, error) {
 			var err error
 			for i, item := range v {
-				if b, err = appendNested(b, listValues, func(b []byte) ([]byte, error) { return e.appendValueFields(b, item) }); err != nil {
+				if b, err = e.appendNested(b, listValues, func(b []byte) ([]byte, error) { return e.appendValueFields(b, item) }); err != nil {
 					return b, fmt.Errorf("item %d: %w", i, err)
 				}
 			}
@@ -101,13 +123,13 @@ func (e *Encoder) appendValueFields(b []byte, v any) ([]byte, error) {
 		if v.Schema == nil {
 			return b, fmt.Errorf("struct value without a schema")
 		}
-		return appendNested(b, valStruct, func(b []byte) ([]byte, error) {
+		return e.appendNested(b, valStruct, func(b []byte) ([]byte, error) {
 			if ref := e.schemas.ref(v.Schema); ref != 0 {
 				b = appendVarint(appendTag(b, structSchema, protowire.VarintType), uint64(ref))
 			}
 			var err error
 			for i, f := range v.Values {
-				if b, err = appendNested(b, structValues, func(b []byte) ([]byte, error) { return e.appendValueFields(b, f) }); err != nil {
+				if b, err = e.appendNested(b, structValues, func(b []byte) ([]byte, error) { return e.appendValueFields(b, f) }); err != nil {
 					name := fmt.Sprint(i)
 					if i < len(v.Schema.Fields) {
 						name = v.Schema.Fields[i].Name
@@ -118,7 +140,7 @@ func (e *Encoder) appendValueFields(b []byte, v any) ([]byte, error) {
 			return b, nil
 		})
 	case time.Time:
-		return appendNested(b, valTime, func(b []byte) ([]byte, error) {
+		return e.appendNested(b, valTime, func(b []byte) ([]byte, error) {
 			if s := v.Unix(); s != 0 {
 				b = appendVarint(appendTag(b, timeSeconds, protowire.VarintType), uint64(s))
 			}
@@ -182,7 +204,7 @@ func (bx *boxes) fast(b []byte, schemas decodedSchemas) (v any, ok bool, err err
 		case valInt32:
 			return int32(protowire.DecodeZigZag(x & math.MaxUint32)), true, nil
 		case valInt64:
-			return protowire.DecodeZigZag(x), true, nil
+			return bx.int64(protowire.DecodeZigZag(x)), true, nil
 		}
 	case protowire.Fixed32Type:
 		x, n := protowire.ConsumeFixed32(b)
@@ -222,6 +244,7 @@ func (bx *boxes) fast(b []byte, schemas decodedSchemas) (v any, ok bool, err err
 			return out, true, err
 		case valStruct:
 			var ref uint64
+			var sv *sdk.Struct
 			var values []any
 			err := eachField(body, func(num protowire.Number, f []byte) error {
 				switch num {
@@ -230,8 +253,9 @@ func (bx *boxes) fast(b []byte, schemas decodedSchemas) (v any, ok bool, err err
 					if ref, n = consumeVarint(f); n != len(f) {
 						return errBadField
 					}
-					if s, _ := schemas.get(uint32(ref)); s != nil && values == nil {
-						values = make([]any, 0, len(s.Fields)) // the schema comes first
+					if s, _ := schemas.get(uint32(ref)); s != nil && sv == nil && values == nil {
+						sv = bx.structValue(s, len(s.Fields)) // the schema comes first
+						values = sv.Values
 					}
 				case structValues:
 					v, err := bx.value(f, schemas)
@@ -253,7 +277,11 @@ func (bx *boxes) fast(b []byte, schemas decodedSchemas) (v any, ok bool, err err
 			if values == nil {
 				values = []any{}
 			}
-			return &sdk.Struct{Schema: s, Values: values}, true, err
+			if sv == nil || sv.Schema != s {
+				return &sdk.Struct{Schema: s, Values: values}, true, err
+			}
+			sv.Values = values
+			return sv, true, err
 		case valTime:
 			var sec, nsec uint64
 			err := eachField(body, func(num protowire.Number, f []byte) error {
