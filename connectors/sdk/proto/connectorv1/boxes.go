@@ -50,14 +50,21 @@ func (bx *boxes) int64(v int64) any {
 	return box(int64Type, unsafe.Pointer(p))
 }
 
-// structValue returns a struct value of schema s whose Values has room for
-// n fields and length 0.
-func (bx *boxes) structValue(s *sdk.Schema, n int) *sdk.Struct {
+// fields returns an empty slice with room for a struct's n field values.
+func (bx *boxes) fields(n int) []any {
 	if bx == nil {
-		return &sdk.Struct{Schema: s, Values: make([]any, 0, n)}
+		return make([]any, 0, n)
+	}
+	return carve(&bx.values, n)[:0]
+}
+
+// structValue returns the struct value of schema s with values.
+func (bx *boxes) structValue(s *sdk.Schema, values []any) *sdk.Struct {
+	if bx == nil {
+		return &sdk.Struct{Schema: s, Values: values}
 	}
 	v := &carve(&bx.structs, 1)[0]
-	v.Schema, v.Values = s, carve(&bx.values, n)[:0]
+	v.Schema, v.Values = s, values
 	return v
 }
 

@@ -244,7 +244,6 @@ func (bx *boxes) fast(b []byte, schemas decodedSchemas) (v any, ok bool, err err
 			return out, true, err
 		case valStruct:
 			var ref uint64
-			var sv *sdk.Struct
 			var values []any
 			err := eachField(body, func(num protowire.Number, f []byte) error {
 				switch num {
@@ -253,9 +252,8 @@ func (bx *boxes) fast(b []byte, schemas decodedSchemas) (v any, ok bool, err err
 					if ref, n = consumeVarint(f); n != len(f) {
 						return errBadField
 					}
-					if s, _ := schemas.get(uint32(ref)); s != nil && sv == nil && values == nil {
-						sv = bx.structValue(s, len(s.Fields)) // the schema comes first
-						values = sv.Values
+					if s, _ := schemas.get(uint32(ref)); s != nil && values == nil {
+						values = bx.fields(len(s.Fields)) // the schema comes first
 					}
 				case structValues:
 					v, err := bx.value(f, schemas)
@@ -277,11 +275,7 @@ func (bx *boxes) fast(b []byte, schemas decodedSchemas) (v any, ok bool, err err
 			if values == nil {
 				values = []any{}
 			}
-			if sv == nil || sv.Schema != s {
-				return &sdk.Struct{Schema: s, Values: values}, true, err
-			}
-			sv.Values = values
-			return sv, true, err
+			return bx.structValue(s, values), true, err
 		case valTime:
 			var sec, nsec uint64
 			err := eachField(body, func(num protowire.Number, f []byte) error {
