@@ -38,6 +38,8 @@ for name in "$@"; do
         exit 0
       fi
     fi
+    # Who stopped what, for when a run finds its server gone: stops.log.
+    echo "$(date -u +%FT%T.%N) $name: stopped by lease $LEASE, pid $$, parents: $(ps -o args= -p "$PPID" 2>/dev/null | cut -c1-200)" >>"$SERVICES_DIR/stops.log"
     "$SERVICES_HOME/$name.sh" down 9>&- # see up.sh
     rm -f "$SERVICES_DIR/$name.env" "$LEASES/$name".*
   )

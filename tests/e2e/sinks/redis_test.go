@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -301,7 +302,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Fatalf("redis-server: %v (tests/services/up.sh redis installs it)", err)
 	}
 	dir := t.TempDir()
-	port := 20000 + rand.IntN(20000)
+	port := listenablePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
@@ -456,4 +457,20 @@ func TestRedisReplay(t *testing.T) {
 	if got := open(t, redisTask(t, cfg), tp); got[tp] != 3 {
 		t.Errorf("Open = %v, want 3: a replay must not move the stored offsets", got)
 	}
+}
+
+// listenablePort returns a port nothing listens on, below the kernel's
+// ephemeral range (32768 up), so that no outgoing connection takes it while
+// the server that is to listen there is down.
+func listenablePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		port := 20000 + rand.IntN(12000)
+		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port in 20000-31999")
+	return 0
 }
