@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/freshet-dev/freshet/connectors/sdk"
 )
 
 // Kafka Connect's error context headers (DeadLetterQueueReporter), written
@@ -51,7 +53,7 @@ const (
 // __freshet.attempt one more than __freshet.replay.attempt, and keeps its
 // first failure time (see NewRecord).
 const (
-	HeaderReplayID           = "__freshet.replay.id" // the replay run
+	HeaderReplayID           = sdk.HeaderReplayID // the replay run (see sdk.Record.IsReplay)
 	HeaderReplayTime         = "__freshet.replay.time"
 	HeaderReplayDLQTopic     = "__freshet.replay.dlq.topic"
 	HeaderReplayDLQPartition = "__freshet.replay.dlq.partition"

@@ -30,7 +30,7 @@ func BenchmarkPrepare(b *testing.B) {
 	for _, mode := range []string{modeInsert, modeUpsert} {
 		b.Run(mode, func(b *testing.B) {
 			cfg := testConfig(b, "insert.mode", mode, "pk.mode", "record_key", "pk.fields", "id")
-			task := &sinkTask{cfg: cfg, x: newExtractor(cfg), parts: map[sdk.TopicPartition]*partState{{Topic: "products"}: {next: -1}}}
+			task := &sinkTask{cfg: cfg, x: newExtractor(cfg), parts: map[sdk.TopicPartition]*sdk.SinkPosition{{Topic: "products"}: {Next: -1}}}
 			m := &tableMeta{id: tableID{Name: "products"}, byName: map[string]*colMeta{}}
 			for _, c := range []*colMeta{{name: "id", kind: kindInt8}, {name: "name", kind: kindText}, {name: "category", kind: kindText},
 				{name: "price", kind: kindFloat8}, {name: "qty", kind: kindInt4}, {name: "active", kind: kindBool}} {
@@ -81,7 +81,7 @@ func (t *sinkTask) prepare(batch []sdk.Record, m *tableMeta) ([]*segment, error)
 // schemas, conversion included: the work that overlaps the server's.
 func BenchmarkCopyReader(b *testing.B) {
 	cfg := testConfig(b, "pk.mode", "record_key", "pk.fields", "id")
-	task := &sinkTask{cfg: cfg, x: newExtractor(cfg), parts: map[sdk.TopicPartition]*partState{{Topic: "products"}: {next: -1}}}
+	task := &sinkTask{cfg: cfg, x: newExtractor(cfg), parts: map[sdk.TopicPartition]*sdk.SinkPosition{{Topic: "products"}: {Next: -1}}}
 	m := &tableMeta{id: tableID{Name: "products"}, byName: map[string]*colMeta{}}
 	for _, c := range []*colMeta{{name: "id", kind: kindInt8}, {name: "name", kind: kindText}, {name: "category", kind: kindText},
 		{name: "price", kind: kindFloat8}, {name: "qty", kind: kindInt4}, {name: "active", kind: kindBool}} {

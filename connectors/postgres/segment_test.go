@@ -156,43 +156,28 @@ func TestMissingColumns(t *testing.T) {
 	}
 }
 
-func TestPartState(t *testing.T) {
-	st := &partState{next: 10, retry: []int64{3, 7}}
-	for off, want := range map[int64]bool{0: true, 3: false, 7: false, 9: true, 10: false, 11: false} {
-		if got := st.applied(off); got != want {
-			t.Errorf("applied(%d) = %v, want %v", off, got, want)
-		}
-	}
-	if st.resume() != 3 {
-		t.Errorf("resume = %d, want 3", st.resume())
-	}
-	if (&partState{next: 10}).resume() != 10 {
-		t.Error("resume without retries")
-	}
-}
-
 func TestAdvance(t *testing.T) {
 	tp := sdk.TopicPartition{Topic: "t", Partition: 0}
-	task := &sinkTask{parts: map[sdk.TopicPartition]*partState{tp: {next: 5, retry: []int64{2}}}}
+	task := &sinkTask{parts: map[sdk.TopicPartition]*sdk.SinkPosition{tp: {Next: 5, Retry: []int64{2}}}}
 	batch := []sdk.Record{{Topic: "t", Offset: 2}, {Topic: "t", Offset: 5}, {Topic: "t", Offset: 6}, {Topic: "t", Offset: 7}}
 	be := sdk.NewBatchError()
 	be.Fail(2, sdk.RecordErr(errTest))
 	states, rows := task.advance(batch, []bool{true, true, true, true}, be)
-	want := &partState{next: 8, retry: []int64{6}}
+	want := &sdk.SinkPosition{Next: 8, Retry: []int64{6}}
 	if !reflect.DeepEqual(states[tp], want) {
 		t.Errorf("state = %+v, want %+v", states[tp], want)
 	}
 	if len(rows) != 1 || rows[0].next != 8 || !reflect.DeepEqual(rows[0].retry, []int64{6}) {
 		t.Errorf("rows = %+v", rows)
 	}
-	if !reflect.DeepEqual(task.parts[tp], &partState{next: 5, retry: []int64{2}}) {
+	if !reflect.DeepEqual(task.parts[tp], &sdk.SinkPosition{Next: 5, Retry: []int64{2}}) {
 		t.Error("advance changed the current state")
 	}
 }
 
 func TestFlushWithoutRetriesDoesNotConnect(t *testing.T) {
 	tp := sdk.TopicPartition{Topic: "t"}
-	task := &sinkTask{parts: map[sdk.TopicPartition]*partState{tp: {next: 5}}}
+	task := &sinkTask{parts: map[sdk.TopicPartition]*sdk.SinkPosition{tp: {Next: 5}}}
 	got, err := task.Flush(context.Background(), sdk.Offsets{tp: 5})
 	if err != nil || got[tp] != 5 {
 		t.Errorf("Flush = %v, %v", got, err)

@@ -15,41 +15,6 @@ import (
 	"github.com/freshet-dev/freshet/connectors/sdk"
 )
 
-// replayHeader marks a dead letter that the runtime replays straight into
-// the sink (freshet dlq replay --to sink). Such a record keeps the topic,
-// partition and offset where it first failed: they are not a position of
-// the consumer, so the sink neither skips it as already written nor stores
-// its offset. The name is the runtime's (dlq.HeaderReplayID).
-const replayHeader = "__freshet.replay.id"
-
-func isReplay(r *sdk.Record) bool {
-	_, ok := r.Header(replayHeader)
-	return ok
-}
-
-// partState is what the database holds for one partition.
-type partState struct {
-	next  int64   // next offset to write; -1 when nothing is stored
-	retry []int64 // sorted offsets below next whose records failed, not yet confirmed by Flush
-}
-
-// applied reports whether the record at off is already in the database.
-func (s *partState) applied(off int64) bool {
-	if off >= s.next {
-		return false
-	}
-	_, found := slices.BinarySearch(s.retry, off)
-	return !found
-}
-
-// resume is the offset to consume from after a restart.
-func (s *partState) resume() int64 {
-	if len(s.retry) > 0 && s.retry[0] < s.next {
-		return s.retry[0]
-	}
-	return s.next
-}
-
 // sinkTask writes records to PostgreSQL on one connection, one transaction
 // per Put, with the partitions' offsets in the same transaction.
 type sinkTask struct {
@@ -63,14 +28,14 @@ type sinkTask struct {
 	nextN      int32 // staging row number, per transaction
 
 	offsetsReady bool
-	parts        map[sdk.TopicPartition]*partState
+	parts        map[sdk.TopicPartition]*sdk.SinkPosition
 	// stale is set when the database may hold newer offsets than parts (a
 	// transaction whose COMMIT got no answer): reload before writing.
 	stale bool
 }
 
 func newSinkTask() *sinkTask {
-	return &sinkTask{metas: map[tableID]*tableMeta{}, parts: map[sdk.TopicPartition]*partState{}}
+	return &sinkTask{metas: map[tableID]*tableMeta{}, parts: map[sdk.TopicPartition]*sdk.SinkPosition{}}
 }
 
 // Start parses the config and connects, so that bad credentials fail the
@@ -138,8 +103,8 @@ func (t *sinkTask) Open(ctx context.Context, partitions []sdk.TopicPartition) (s
 	}
 	out := sdk.Offsets{}
 	for _, tp := range partitions {
-		if st := t.parts[tp]; st.next >= 0 {
-			out[tp] = st.resume()
+		if st := t.parts[tp]; st.Next >= 0 {
+			out[tp] = st.Resume()
 		}
 	}
 	return out, nil
@@ -156,7 +121,7 @@ func (t *sinkTask) loadParts(ctx context.Context, tps []sdk.TopicPartition) erro
 	for i, tp := range tps {
 		topics[i], parts[i] = tp.Topic, tp.Partition
 	}
-	got := map[sdk.TopicPartition]*partState{}
+	got := map[sdk.TopicPartition]*sdk.SinkPosition{}
 	rows, err := t.conn.Query(ctx, offsetsSelectSQL(t.cfg.offsetsTable), t.cfg.connector, topics, parts)
 	if err != nil {
 		return classify(fmt.Errorf("read offsets from %s: %w", t.cfg.offsetsTable, err))
@@ -168,7 +133,7 @@ func (t *sinkTask) loadParts(ctx context.Context, tps []sdk.TopicPartition) erro
 			return classify(fmt.Errorf("read offsets from %s: %w", t.cfg.offsetsTable, err))
 		}
 		slices.Sort(r.retry)
-		got[sdk.TopicPartition{Topic: r.topic, Partition: r.partition}] = &partState{next: r.next, retry: r.retry}
+		got[sdk.TopicPartition{Topic: r.topic, Partition: r.partition}] = &sdk.SinkPosition{Next: r.next, Retry: r.retry}
 	}
 	if err := rows.Err(); err != nil {
 		return classify(fmt.Errorf("read offsets from %s: %w", t.cfg.offsetsTable, err))
@@ -176,7 +141,7 @@ func (t *sinkTask) loadParts(ctx context.Context, tps []sdk.TopicPartition) erro
 	missing := false
 	for _, tp := range tps {
 		if got[tp] == nil {
-			got[tp] = &partState{next: -1}
+			got[tp] = &sdk.SinkPosition{Next: -1}
 			missing = true
 		}
 		t.parts[tp] = got[tp]
@@ -207,7 +172,7 @@ func (t *sinkTask) checkLock(mrr *pgconn.MultiResultReader, want int) error {
 		}
 		tp := sdk.TopicPartition{Topic: string(r[0]), Partition: int32(p)}
 		st := t.parts[tp]
-		if st == nil || st.next != next || !slices.Equal(st.retry, retry) {
+		if st == nil || st.Next != next || !slices.Equal(st.Retry, retry) {
 			return sdk.Retriable(fmt.Errorf("the stored offsets of %s moved (another task owns the partition, "+
 				"or a previous process committed last): reloading them", tp))
 		}
@@ -381,17 +346,17 @@ func (t *sinkTask) commit(ctx context.Context, batch []sdk.Record, processed []b
 func (t *sinkTask) toWrite(batch []sdk.Record) (tps []offsetRow, work bool) {
 	seen := map[sdk.TopicPartition]bool{}
 	var tp sdk.TopicPartition
-	var st *partState
+	var st *sdk.SinkPosition
 	for i := range batch {
 		r := &batch[i]
-		if isReplay(r) {
+		if r.IsReplay() {
 			work = true
 			continue
 		}
 		if st == nil || r.Partition != tp.Partition || r.Topic != tp.Topic {
 			tp, st = r.TopicPartition(), t.parts[r.TopicPartition()]
 		}
-		if seen[tp] || st.applied(r.Offset) {
+		if seen[tp] || st.Applied(r.Offset) {
 			continue
 		}
 		seen[tp], work = true, true
@@ -438,12 +403,12 @@ func (t *sinkTask) laneSegment(batch []sdk.Record) *segment {
 	if k, ok := first.Key.(*sdk.Struct); ok {
 		keySchema = k.Schema
 	}
-	if isReplay(first) {
+	if first.IsReplay() {
 		return nil
 	}
 	for i := 1; i < len(batch); i++ {
 		r := &batch[i]
-		if isReplay(r) {
+		if r.IsReplay() {
 			return nil
 		}
 		rv, ok := r.Value.(*sdk.Struct)
@@ -467,13 +432,13 @@ func (t *sinkTask) laneSegment(batch []sdk.Record) *segment {
 	}
 	s.lane = &lane{batch: batch, processed: make([]bool, len(batch))}
 	var tp sdk.TopicPartition
-	var st *partState
+	var st *sdk.SinkPosition
 	for i := range batch {
 		r := &batch[i]
 		if st == nil || r.Partition != tp.Partition {
 			tp, st = r.TopicPartition(), t.parts[r.TopicPartition()]
 		}
-		s.lane.processed[i] = !st.applied(r.Offset)
+		s.lane.processed[i] = !st.Applied(r.Offset)
 	}
 	return s
 }
@@ -492,7 +457,7 @@ func (t *sinkTask) extractAll(batch []sdk.Record, be *sdk.BatchError) (extracted
 	rows := make([]row, 0, len(batch)) // one allocation for all rows
 	var (
 		lastTP    sdk.TopicPartition
-		lastState *partState
+		lastState *sdk.SinkPosition
 		lastTable tableID
 		lastRows  []*row
 	)
@@ -506,7 +471,7 @@ func (t *sinkTask) extractAll(batch []sdk.Record, be *sdk.BatchError) (extracted
 		if lastState == nil || r.Partition != lastTP.Partition || r.Topic != lastTP.Topic {
 			lastTP, lastState = r.TopicPartition(), t.parts[r.TopicPartition()]
 		}
-		if lastState.applied(r.Offset) && !isReplay(r) {
+		if lastState.Applied(r.Offset) && !r.IsReplay() {
 			continue
 		}
 		ext.processed[i] = true
@@ -579,41 +544,31 @@ func (t *sinkTask) transact(ctx context.Context, tps []offsetRow, segs []*segmen
 // advance computes the partitions' states after the batch: the next offset
 // past the last record, and the retry list less the records that succeeded,
 // plus those that failed.
-func (t *sinkTask) advance(batch []sdk.Record, processed []bool, be *sdk.BatchError) (map[sdk.TopicPartition]*partState, []offsetRow) {
-	states := map[sdk.TopicPartition]*partState{}
+func (t *sinkTask) advance(batch []sdk.Record, processed []bool, be *sdk.BatchError) (map[sdk.TopicPartition]*sdk.SinkPosition, []offsetRow) {
+	states := map[sdk.TopicPartition]*sdk.SinkPosition{}
 	var order []sdk.TopicPartition
-	var st *partState
+	var st *sdk.SinkPosition
 	var tp sdk.TopicPartition
 	for i := range batch {
 		r := &batch[i]
-		if !processed[i] || isReplay(r) {
+		if !processed[i] || r.IsReplay() {
 			continue
 		}
 		if st == nil || r.Partition != tp.Partition || r.Topic != tp.Topic {
 			tp = r.TopicPartition()
 			if st = states[tp]; st == nil {
-				old := t.parts[tp]
-				st = &partState{next: old.next, retry: slices.Clone(old.retry)}
+				st = t.parts[tp].Clone()
 				states[tp] = st
 				order = append(order, tp)
 			}
 		}
-		pos, found := slices.BinarySearch(st.retry, r.Offset)
-		if be == nil {
-			// only the partitions are wanted
-		} else if _, failed := be.Failed[i]; failed {
-			if !found {
-				st.retry = slices.Insert(st.retry, pos, r.Offset)
-			}
-		} else if found {
-			st.retry = slices.Delete(st.retry, pos, pos+1)
-		}
-		st.next = max(st.next, r.Offset+1)
+		_, failed := be.Failed[i]
+		st.Advance(r.Offset, failed)
 	}
 	rows := make([]offsetRow, len(order))
 	for i, tp := range order {
 		st := states[tp]
-		rows[i] = offsetRow{topic: tp.Topic, partition: tp.Partition, next: st.next, retry: st.retry}
+		rows[i] = offsetRow{topic: tp.Topic, partition: tp.Partition, next: st.Next, retry: st.Retry}
 	}
 	return states, rows
 }
@@ -623,9 +578,13 @@ func (t *sinkTask) advance(batch []sdk.Record, processed []bool, be *sdk.BatchEr
 // that a restart no longer delivers them again.
 func (t *sinkTask) Flush(ctx context.Context, offsets sdk.Offsets) (sdk.Offsets, error) {
 	var rows []offsetRow
+	trimmed := map[sdk.TopicPartition]*sdk.SinkPosition{}
 	for tp, off := range offsets {
-		if st := t.parts[tp]; st != nil && len(st.retry) > 0 && st.retry[0] < off {
-			rows = append(rows, offsetRow{topic: tp.Topic, partition: tp.Partition, next: off})
+		if st := t.parts[tp]; st != nil {
+			if tr := st.Trimmed(off); tr != nil {
+				trimmed[tp] = tr
+				rows = append(rows, offsetRow{topic: tp.Topic, partition: tp.Partition, next: off})
+			}
 		}
 	}
 	if len(rows) == 0 {
@@ -638,11 +597,7 @@ func (t *sinkTask) Flush(ctx context.Context, offsets sdk.Offsets) (sdk.Offsets,
 		t.reset()
 		return nil, classify(fmt.Errorf("store offsets: %w", err))
 	}
-	for _, r := range rows {
-		st := t.parts[sdk.TopicPartition{Topic: r.topic, Partition: r.partition}]
-		i, _ := slices.BinarySearch(st.retry, r.next)
-		st.retry = st.retry[i:]
-	}
+	maps.Copy(t.parts, trimmed)
 	return offsets, nil
 }
 

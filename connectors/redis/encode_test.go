@@ -63,16 +63,16 @@ func TestClassOfReply(t *testing.T) {
 
 func TestAdvance(t *testing.T) {
 	tp := sdk.TopicPartition{Topic: "t"}
-	parts := map[sdk.TopicPartition]*partState{tp: {next: 3, retry: []int64{1}}}
+	parts := map[sdk.TopicPartition]*sdk.SinkPosition{tp: {Next: 3, Retry: []int64{1}}}
 	batch := []sdk.Record{{Topic: "t", Offset: 1}, {Topic: "t", Offset: 3}, {Topic: "t", Offset: 4}}
 	be := sdk.NewBatchError()
 	be.Fail(2, sdk.RecordErr(errNotFields))
 	got := advance(parts, batch, []int{0, 1, 2}, be)
-	if want := (&partState{next: 5, retry: []int64{4}}); !reflect.DeepEqual(got[tp], want) {
+	if want := (&sdk.SinkPosition{Next: 5, Retry: []int64{4}}); !reflect.DeepEqual(got[tp], want) {
 		t.Errorf("got %+v, want %+v", got[tp], want)
 	}
-	if !parts[tp].applied(0) || parts[tp].applied(1) || parts[tp].applied(3) || parts[tp].resume() != 1 {
-		t.Errorf("partState: %+v", parts[tp])
+	if !parts[tp].Applied(0) || parts[tp].Applied(1) || parts[tp].Applied(3) || parts[tp].Resume() != 1 {
+		t.Errorf("position: %+v", parts[tp])
 	}
 	if joinOffsets([]int64{4, 9}) != "4,9" || joinOffsets(nil) != "" {
 		t.Error("joinOffsets")

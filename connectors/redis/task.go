@@ -14,45 +14,12 @@ import (
 	"github.com/freshet-dev/freshet/connectors/sdk"
 )
 
-// replayHeader marks a dead letter that the runtime replays straight into
-// the sink (freshet dlq replay --to sink). Such a record keeps the topic,
-// partition and offset where it first failed: they are not a position of
-// the consumer, so the sink neither skips it as already written nor stores
-// its offset. The name is the runtime's (dlq.HeaderReplayID).
-const replayHeader = "__freshet.replay.id"
-
-func isReplay(r *sdk.Record) bool {
-	_, ok := r.Header(replayHeader)
-	return ok
-}
-
-// partState is what Redis holds for one partition.
-type partState struct {
-	next  int64   // next offset to write; -1 when nothing is stored
-	retry []int64 // sorted offsets below next whose records failed, not yet confirmed by Flush
-}
-
-func (s *partState) applied(off int64) bool {
-	if off >= s.next {
-		return false
-	}
-	_, found := slices.BinarySearch(s.retry, off)
-	return !found
-}
-
-func (s *partState) resume() int64 {
-	if len(s.retry) > 0 && s.retry[0] < s.next {
-		return s.retry[0]
-	}
-	return s.next
-}
-
 // sinkTask writes records to Redis, each chunk of batch.size records in one
 // MULTI/EXEC together with the partitions' offsets.
 type sinkTask struct {
 	cfg    *config
 	client *goredis.Client
-	parts  map[sdk.TopicPartition]*partState
+	parts  map[sdk.TopicPartition]*sdk.SinkPosition
 	// stale is set when Redis may hold newer offsets than parts (an EXEC
 	// whose answer was lost): reload before writing.
 	stale bool
@@ -60,7 +27,7 @@ type sinkTask struct {
 }
 
 func newSinkTask() *sinkTask {
-	return &sinkTask{parts: map[sdk.TopicPartition]*partState{}}
+	return &sinkTask{parts: map[sdk.TopicPartition]*sdk.SinkPosition{}}
 }
 
 // Start parses the config, connects and pings, so that bad credentials fail
@@ -96,14 +63,14 @@ func (t *sinkTask) offsetsKey(tp sdk.TopicPartition) string {
 }
 
 // parseState parses HMGET next retry.
-func parseState(key string, vals []any) (*partState, error) {
-	st := &partState{next: -1}
+func parseState(key string, vals []any) (*sdk.SinkPosition, error) {
+	st := &sdk.SinkPosition{Next: -1}
 	if s, ok := vals[0].(string); ok {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("offsets hash %s: next %q is not an offset", key, s)
 		}
-		st.next = n
+		st.Next = n
 	}
 	if s, ok := vals[1].(string); ok && s != "" {
 		for _, p := range strings.Split(s, ",") {
@@ -111,9 +78,9 @@ func parseState(key string, vals []any) (*partState, error) {
 			if err != nil {
 				return nil, fmt.Errorf("offsets hash %s: retry %q is not a list of offsets", key, s)
 			}
-			st.retry = append(st.retry, n)
+			st.Retry = append(st.Retry, n)
 		}
-		slices.Sort(st.retry)
+		slices.Sort(st.Retry)
 	}
 	return st, nil
 }
@@ -125,8 +92,8 @@ func (t *sinkTask) Open(ctx context.Context, partitions []sdk.TopicPartition) (s
 	}
 	out := sdk.Offsets{}
 	for _, tp := range partitions {
-		if st := t.parts[tp]; st.next >= 0 {
-			out[tp] = st.resume()
+		if st := t.parts[tp]; st.Next >= 0 {
+			out[tp] = st.Resume()
 		}
 	}
 	return out, nil
@@ -211,7 +178,7 @@ func (t *sinkTask) put(ctx context.Context, batch []sdk.Record, be *sdk.BatchErr
 	chunk := make([]int, 0, min(len(batch), t.cfg.batchSize))
 	for i := range batch {
 		r := &batch[i]
-		if t.parts[r.TopicPartition()].applied(r.Offset) && !isReplay(r) {
+		if t.parts[r.TopicPartition()].Applied(r.Offset) && !r.IsReplay() {
 			continue
 		}
 		delete(be.Failed, i) // failed in an earlier attempt that did not commit
@@ -254,15 +221,12 @@ func (t *sinkTask) writeChunk(ctx context.Context, batch []sdk.Record, idxs []in
 		}
 		writes = append(writes, write{idx: i, key: string(t.key)})
 	}
-	var tps []sdk.TopicPartition
-	for tp := range advance(t.parts, batch, idxs, nil) {
-		tps = append(tps, tp)
-	}
+	tps := partitions(batch, idxs)
 	keys := make([]string, len(tps))
 	for i, tp := range tps {
 		keys[i] = t.offsetsKey(tp)
 	}
-	var states map[sdk.TopicPartition]*partState
+	var states map[sdk.TopicPartition]*sdk.SinkPosition
 	err = t.client.Watch(ctx, func(tx *goredis.Tx) error {
 		if err := t.checkParts(ctx, tx, tps, keys); err != nil {
 			return err
@@ -345,7 +309,7 @@ func (t *sinkTask) checkParts(ctx context.Context, tx *goredis.Tx, tps []sdk.Top
 		if err != nil {
 			return sdk.Fatal(err)
 		}
-		if st := t.parts[tp]; st.next != got.next || !slices.Equal(st.retry, got.retry) {
+		if st := t.parts[tp]; st.Next != got.Next || !slices.Equal(st.Retry, got.Retry) {
 			return sdk.Retriable(fmt.Errorf("the stored offsets of %s moved (another task owns the partition): reloading them", tp))
 		}
 	}
@@ -353,10 +317,10 @@ func (t *sinkTask) checkParts(ctx context.Context, tx *goredis.Tx, tps []sdk.Top
 }
 
 // queueOffsets adds the HSETs of partitions' states.
-func (t *sinkTask) queueOffsets(ctx context.Context, pipe goredis.Pipeliner, states map[sdk.TopicPartition]*partState) []*goredis.IntCmd {
+func (t *sinkTask) queueOffsets(ctx context.Context, pipe goredis.Pipeliner, states map[sdk.TopicPartition]*sdk.SinkPosition) []*goredis.IntCmd {
 	out := make([]*goredis.IntCmd, 0, len(states))
 	for tp, st := range states {
-		out = append(out, pipe.HSet(ctx, t.offsetsKey(tp), "next", strconv.FormatInt(st.next, 10), "retry", joinOffsets(st.retry)))
+		out = append(out, pipe.HSet(ctx, t.offsetsKey(tp), "next", strconv.FormatInt(st.Next, 10), "retry", joinOffsets(st.Retry)))
 	}
 	return out
 }
@@ -468,32 +432,34 @@ func checkStreams(ctx context.Context, tx *goredis.Tx, writes []write, be *sdk.B
 	return kept, nil
 }
 
+// partitions returns the partitions of records idxs of the batch (a replayed
+// record has none of its own).
+func partitions(batch []sdk.Record, idxs []int) []sdk.TopicPartition {
+	var tps []sdk.TopicPartition
+	for _, i := range idxs {
+		if r := &batch[i]; !r.IsReplay() && !slices.Contains(tps, r.TopicPartition()) {
+			tps = append(tps, r.TopicPartition())
+		}
+	}
+	return tps
+}
+
 // advance computes the partitions' states after records idxs of the batch.
-func advance(parts map[sdk.TopicPartition]*partState, batch []sdk.Record, idxs []int, be *sdk.BatchError) map[sdk.TopicPartition]*partState {
-	states := map[sdk.TopicPartition]*partState{}
+func advance(parts map[sdk.TopicPartition]*sdk.SinkPosition, batch []sdk.Record, idxs []int, be *sdk.BatchError) map[sdk.TopicPartition]*sdk.SinkPosition {
+	states := map[sdk.TopicPartition]*sdk.SinkPosition{}
 	for _, i := range idxs {
 		r := &batch[i]
-		if isReplay(r) {
+		if r.IsReplay() {
 			continue
 		}
 		tp := r.TopicPartition()
 		st := states[tp]
 		if st == nil {
-			old := parts[tp]
-			st = &partState{next: old.next, retry: slices.Clone(old.retry)}
+			st = parts[tp].Clone()
 			states[tp] = st
 		}
-		pos, found := slices.BinarySearch(st.retry, r.Offset)
-		if be == nil {
-			// only the partitions are wanted
-		} else if _, failed := be.Failed[i]; failed {
-			if !found {
-				st.retry = slices.Insert(st.retry, pos, r.Offset)
-			}
-		} else if found {
-			st.retry = slices.Delete(st.retry, pos, pos+1)
-		}
-		st.next = max(st.next, r.Offset+1)
+		_, failed := be.Failed[i]
+		st.Advance(r.Offset, failed)
 	}
 	return states
 }
@@ -516,18 +482,20 @@ func joinOffsets(offs []int64) string {
 func (t *sinkTask) Flush(ctx context.Context, offsets sdk.Offsets) (sdk.Offsets, error) {
 	for tp, off := range offsets {
 		st := t.parts[tp]
-		if st == nil || len(st.retry) == 0 || st.retry[0] >= off {
+		if st == nil {
 			continue
 		}
-		i, _ := slices.BinarySearch(st.retry, off)
-		trimmed := &partState{next: st.next, retry: st.retry[i:]}
+		trimmed := st.Trimmed(off)
+		if trimmed == nil {
+			continue
+		}
 		key := t.offsetsKey(tp)
 		err := t.client.Watch(ctx, func(tx *goredis.Tx) error {
 			if err := t.checkParts(ctx, tx, []sdk.TopicPartition{tp}, []string{key}); err != nil {
 				return err
 			}
 			_, err := tx.TxPipelined(ctx, func(pipe goredis.Pipeliner) error {
-				t.queueOffsets(ctx, pipe, map[sdk.TopicPartition]*partState{tp: trimmed})
+				t.queueOffsets(ctx, pipe, map[sdk.TopicPartition]*sdk.SinkPosition{tp: trimmed})
 				return nil
 			})
 			return err
