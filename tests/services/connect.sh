@@ -44,7 +44,7 @@ EOF
 }
 
 ready() {
-  pid_alive "$PIDFILE" "$MAIN" || { tail -n 40 "$LOG" >&2; die "connect exited during startup; see $LOG"; }
+  started "$PIDFILE" || { tail -n 40 "$LOG" >&2; die "connect exited during startup; see $LOG"; }
   curl -fsS "http://127.0.0.1:$PORT/health" 2>/dev/null | grep -q healthy
 }
 

@@ -138,7 +138,7 @@ run() {
 }
 
 ready() {
-  pid_alive "$PIDFILE" kafka.Kafka || { tail -n 40 "$LOG" >&2; die "kafka exited during startup; see $LOG"; }
+  started "$PIDFILE" || { tail -n 40 "$LOG" >&2; die "kafka exited during startup; see $LOG"; }
   port_open "$PLAIN_PORT" && port_open "$SASL_PORT" && grep -q "Kafka Server started" "$LOG"
 }
 

@@ -19,6 +19,16 @@ pid_alive() {
   [[ $pid =~ ^[0-9]+$ ]] && [[ -r /proc/$pid/cmdline ]] && grep -qaF -- "$2" "/proc/$pid/cmdline"
 }
 
+# started PIDFILE: the process whose pid this script has just written to PIDFILE still runs (a
+# zombie does not count). For readiness checks right after a start, where pid_alive would be
+# wrong: until the forked child has exec'd the server (through setsid), its command line is
+# still the shell's or setsid's, without the marker, and a loaded machine makes that window long
+# enough for a check to fall into it and take a starting server for a dead one.
+started() {
+  local state
+  state=$(ps -o stat= -p "$(head -n1 "$1")" 2>/dev/null) && [[ $state != Z* ]]
+}
+
 # stop_pid PIDFILE MARKER NAME: SIGTERM, wait up to 60 s for a clean exit, then SIGKILL.
 # Not running is fine: down must be safe to call at any time.
 stop_pid() {

@@ -31,7 +31,7 @@ EOF
 }
 
 ready() {
-  pid_alive "$PIDFILE" "$DIR/prometheus.yml" || { tail -n 40 "$LOG" >&2; die "prometheus exited during startup; see $LOG"; }
+  started "$PIDFILE" || { tail -n 40 "$LOG" >&2; die "prometheus exited during startup; see $LOG"; }
   curl -fsS "$URL/-/ready" >/dev/null 2>&1
 }
 
