@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // TestBadConfigFailsAtStart starts workers with a bad worker or connector
@@ -53,7 +55,7 @@ func TestBadConfigFailsAtStart(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			props := s.workerProps(t, dir)
+			props := s.WorkerProps(t, dir)
 			for k, v := range tc.worker {
 				props[k] = v
 			}
@@ -61,11 +63,11 @@ func TestBadConfigFailsAtStart(t *testing.T) {
 			if tc.connector != nil {
 				conns = map[string]map[string]string{"bad": tc.connector}
 			}
-			w := s.newWorker(t, dir, props, conns)
-			w.start()
-			code := w.waitExit(time.Minute)
-			out := w.log()
-			t.Logf("exit code %d; output ends:\n%s", code, w.logTail(5))
+			w := s.NewWorker(t, dir, props, conns)
+			w.Start()
+			code := w.WaitExit(time.Minute)
+			out := w.Log()
+			t.Logf("exit code %d; output ends:\n%s", code, w.LogTail(5))
 			if code == 0 {
 				t.Errorf("worker exited 0, want non-zero")
 			}
@@ -84,9 +86,9 @@ func TestBadConfigFailsAtStart(t *testing.T) {
 // offset does not pass the bad record (it is not silently skipped).
 func TestMalformedRecordFailsTask(t *testing.T) {
 	s := setup(t)
-	topic := uniqueName("e2e-malformed")
-	s.createTopic(t, topic, 1)
-	s.produce(t,
+	topic := e2etest.UniqueName("e2e-malformed")
+	s.CreateTopic(t, topic, 1)
+	s.Produce(t,
 		&kgo.Record{Topic: topic, Value: []byte(`{"n":1}`)},
 		&kgo.Record{Topic: topic, Value: []byte(`not json{`)},
 		&kgo.Record{Topic: topic, Value: []byte(`{"n":3}`)},
@@ -94,21 +96,21 @@ func TestMalformedRecordFailsTask(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "sink.txt")
 	const name = "strict"
-	w := s.newWorker(t, dir, s.workerProps(t, dir), map[string]map[string]string{name: {
+	w := s.NewWorker(t, dir, s.WorkerProps(t, dir), map[string]map[string]string{name: {
 		"connector.class":                  "FileStreamSink",
 		"tasks.max":                        "1",
 		"topics":                           topic,
 		"file":                             out,
 		"freshet.file.include.coordinates": "true",
-		"value.converter":                  jsonConverter,
+		"value.converter":                  e2etest.JSONConverter,
 		"value.converter.schemas.enable":   "false",
 		"errors.tolerance":                 "none",
 	}})
-	w.start()
-	var st connectorStatus
-	w.waitFor(time.Minute, "the sink task to fail", func() (bool, string) {
+	w.Start()
+	var st e2etest.ConnectorStatus
+	w.WaitFor(time.Minute, "the sink task to fail", func() (bool, string) {
 		var err error
-		st, err = w.status(name)
+		st, err = w.Status(name)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -123,7 +125,7 @@ func TestMalformedRecordFailsTask(t *testing.T) {
 	if !regexp.MustCompile(`(?i)json|invalid character|serializ`).MatchString(trace) {
 		t.Errorf("task trace does not name the cause (a JSON conversion error): %q", trace)
 	}
-	committed := s.committedOffsets(t, "connect-"+name, topic)
+	committed := s.CommittedOffsets(t, "connect-"+name, topic)
 	if off, ok := committed[0]; ok && off > 1 {
 		t.Errorf("group committed offset %d, past the malformed record at offset 1", off)
 	}
@@ -135,8 +137,8 @@ func TestMalformedRecordFailsTask(t *testing.T) {
 		}
 	}
 	t.Logf("committed offsets %v; sink wrote %d lines", committed, len(tail.entries))
-	if strings.Contains(w.log(), "panic") {
+	if strings.Contains(w.Log(), "panic") {
 		t.Errorf("worker log mentions a panic")
 	}
-	w.stop(30 * time.Second)
+	w.Stop(30 * time.Second)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/freshet-dev/freshet/connectors/datagen"
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // datagenStream is what a datagen connector emits for a config: the event id
@@ -136,8 +137,8 @@ func TestDatagenToFileSinkSurvivesKills(t *testing.T) {
 		kills      = 5
 		partitions = 3
 	)
-	topic := uniqueName("e2e-delivery")
-	s.createTopic(t, topic, partitions)
+	topic := e2etest.UniqueName("e2e-delivery")
+	s.CreateTopic(t, topic, partitions)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "sink.txt")
 	gen := map[string]string{
@@ -159,19 +160,19 @@ func TestDatagenToFileSinkSurvivesKills(t *testing.T) {
 	t.Logf("datagen will emit %d records: %d events, %d tombstones over %d keys",
 		want.total, len(want.ids), want.total-len(want.ids), len(want.tombstones))
 
-	w := s.newWorker(t, dir, s.workerProps(t, dir), map[string]map[string]string{"gen": gen, "sink": sink})
-	rng := newRand(t)
+	w := s.NewWorker(t, dir, s.WorkerProps(t, dir), map[string]map[string]string{"gen": gen, "sink": sink})
+	rng := e2etest.NewRand(t)
 	began := time.Now()
 	var boundaries []int64 // output size at each kill: where one run's lines end
 	for k := 1; k <= kills; k++ {
-		w.start()
+		w.Start()
 		runStart := time.Now()
-		size0, end0 := fileSize(t, out), sum(s.endOffsets(t, topic))
+		size0, end0 := fileSize(t, out), e2etest.Sum(s.EndOffsets(t, topic))
 		// Kill only once this run has moved data: odd runs as soon as anything
 		// moves (often while the sink is still joining its group), even runs
 		// once the sink writes (the steady state).
-		w.waitFor(90*time.Second, fmt.Sprintf("run %d to move records", k), func() (bool, string) {
-			size, end := fileSize(t, out), sum(s.endOffsets(t, topic))
+		w.WaitFor(90*time.Second, fmt.Sprintf("run %d to move records", k), func() (bool, string) {
+			size, end := fileSize(t, out), e2etest.Sum(s.EndOffsets(t, topic))
 			if end >= records && size == size0 && size > 0 {
 				// datagen is done and this run has nothing left to write
 				// once it has caught up: a kill now hits an idle worker.
@@ -182,40 +183,40 @@ func TestDatagenToFileSinkSurvivesKills(t *testing.T) {
 			}
 			return size > size0 || end > end0, fmt.Sprintf("sink output %d bytes (was %d), topic %d records (was %d)", size, size0, end, end0)
 		})
-		time.Sleep(randomDuration(rng, 200*time.Millisecond, 2500*time.Millisecond)) // a random moment, not a condition
-		w.kill()
-		size, end := fileSize(t, out), s.endOffsets(t, topic)
+		time.Sleep(e2etest.RandomDuration(rng, 200*time.Millisecond, 2500*time.Millisecond)) // a random moment, not a condition
+		w.Kill()
+		size, end := fileSize(t, out), s.EndOffsets(t, topic)
 		boundaries = append(boundaries, size)
 		t.Logf("SIGKILL %d at %s: topic holds %d records %v, sink output %d bytes",
-			k, time.Since(began).Round(time.Millisecond), sum(end), end, size)
+			k, time.Since(began).Round(time.Millisecond), e2etest.Sum(end), end, size)
 	}
 
 	// The last run goes to the end: every datagen record in the topic, every
 	// offset of the topic in the file.
-	w.start()
-	reader := s.newTopicReader(t, topic)
+	w.Start()
+	reader := s.NewTopicReader(t, topic)
 	tail := newFileTail(out, topic)
 	got, read := map[string]bool{}, 0
-	w.waitFor(4*time.Minute, "every record in the topic and every offset in the sink's file", func() (bool, string) {
-		reader.poll(t, 300*time.Millisecond)
-		for _, r := range reader.recs[read:] {
+	w.WaitFor(4*time.Minute, "every record in the topic and every offset in the sink's file", func() (bool, string) {
+		reader.Poll(t, 300*time.Millisecond)
+		for _, r := range reader.Records[read:] {
 			if r.Value != nil {
 				got[jsonEventID(r.Value)] = true
 			}
 		}
-		read = len(reader.recs)
+		read = len(reader.Records)
 		if len(got) < len(want.ids) {
 			return false, fmt.Sprintf("topic holds %d of %d distinct events", len(got), len(want.ids))
 		}
 		tail.update(t)
-		return covers(tail.coordParser, s.endOffsets(t, topic))
+		return covers(tail.coordParser, s.EndOffsets(t, topic))
 	})
 	t.Logf("all delivered %s after the first start", time.Since(began).Round(time.Millisecond))
-	w.stop(30 * time.Second)
-	t.Logf("worker %s", w.logSummary())
+	w.Stop(30 * time.Second)
+	t.Logf("worker %s", logSummary(w))
 
-	end := s.endOffsets(t, topic)
-	reader.readTo(t, end, time.Minute)
+	end := s.EndOffsets(t, topic)
+	reader.ReadTo(t, end, time.Minute)
 	tail.update(t)
 
 	// (c) No loss at the source: every event and tombstone datagen emits.
@@ -223,7 +224,7 @@ func TestDatagenToFileSinkSurvivesKills(t *testing.T) {
 	seen := map[string]int{}
 	tombs := map[string]int{}
 	var unexpected []string
-	for _, r := range reader.recs {
+	for _, r := range reader.Records {
 		if byOffset[r.Partition] == nil {
 			byOffset[r.Partition] = map[int64]*kgo.Record{}
 		}
@@ -260,7 +261,7 @@ func TestDatagenToFileSinkSurvivesKills(t *testing.T) {
 		eventDups += n - 1
 	}
 	t.Logf("source stage: topic holds %d records for %d emitted; duplicates: %d events (records − distinct event ids) + %d tombstones",
-		len(reader.recs), want.total, eventDups, tombDups)
+		len(reader.Records), want.total, eventDups, tombDups)
 	if len(unexpected) > 0 {
 		t.Errorf("topic holds records datagen does not emit for this config, e.g. %v", unexpected)
 	}
@@ -272,7 +273,7 @@ func TestDatagenToFileSinkSurvivesKills(t *testing.T) {
 	// (a) No loss at the sink, (b) per-partition order within each run.
 	d := analyze(tail.entries, end, boundaries)
 	t.Logf("sink stage: %d lines for %d offsets; duplicates %d (lines − distinct offsets); %d lines glued to a line cut by SIGKILL; %d lines without coordinates",
-		d.lines, sum(end), d.lines-d.distinct(), tail.glued, tail.junk)
+		d.lines, e2etest.Sum(end), d.lines-d.distinct(), tail.glued, tail.junk)
 	if d.nMissing > 0 {
 		t.Errorf("sink lost %d offsets, e.g. %v", d.nMissing, d.missing)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // appender appends numbered lines ("line-0000001") to a file from its own
@@ -70,16 +72,16 @@ func (a *appender) finish() (int, error) {
 func TestFileSourceResumesAfterKill(t *testing.T) {
 	s := setup(t)
 	const kills = 4
-	topic := uniqueName("e2e-filesrc")
-	s.createTopic(t, topic, 1)
+	topic := e2etest.UniqueName("e2e-filesrc")
+	s.CreateTopic(t, topic, 1)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "input.txt")
 	if err := os.WriteFile(in, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	props := s.workerProps(t, dir)
-	props["value.converter"] = stringConverter
-	w := s.newWorker(t, dir, props, map[string]map[string]string{"src": {
+	props := s.WorkerProps(t, dir)
+	props["value.converter"] = e2etest.StringConverter
+	w := s.NewWorker(t, dir, props, map[string]map[string]string{"src": {
 		"connector.class": "FileStreamSource",
 		"tasks.max":       "1",
 		"file":            in,
@@ -111,19 +113,19 @@ func TestFileSourceResumesAfterKill(t *testing.T) {
 		nextAt   int64 // topic offset of the first record the next run sends
 	}
 	var restarts []restart
-	rng := newRand(t)
+	rng := e2etest.NewRand(t)
 	began := time.Now()
 	for k := 1; k <= kills; k++ {
-		w.start()
+		w.Start()
 		pos0 := position()
 		// Kill once this run has persisted a position, so the next run must
 		// resume from one this run wrote, at a random moment after that.
-		w.waitFor(time.Minute, fmt.Sprintf("run %d to persist a position", k), func() (bool, string) {
+		w.WaitFor(time.Minute, fmt.Sprintf("run %d to persist a position", k), func() (bool, string) {
 			p := position()
 			return p > pos0, fmt.Sprintf("position %d (was %d)", p, pos0)
 		})
-		time.Sleep(randomDuration(rng, 100*time.Millisecond, 2*time.Second)) // a random moment, not a condition
-		w.kill()
+		time.Sleep(e2etest.RandomDuration(rng, 100*time.Millisecond, 2*time.Second)) // a random moment, not a condition
+		w.Kill()
 		// A produce request the worker sent just before it died may still be
 		// appended: the next run starts where the log end settles.
 		r := restart{position: position(), nextAt: s.settledEnd(t, topic)}
@@ -131,35 +133,35 @@ func TestFileSourceResumesAfterKill(t *testing.T) {
 		t.Logf("SIGKILL %d at %s: persisted position %d (line %d), topic holds %d records, file %d bytes",
 			k, time.Since(began).Round(time.Millisecond), r.position, r.position/lineLen, r.nextAt, fileSize(t, in))
 	}
-	w.start()
-	time.Sleep(randomDuration(rng, 500*time.Millisecond, 2*time.Second)) // keep appending for a while
+	w.Start()
+	time.Sleep(e2etest.RandomDuration(rng, 500*time.Millisecond, 2*time.Second)) // keep appending for a while
 	lines, err := app.finish()
 	if err != nil {
 		t.Fatalf("append to %s: %v", in, err)
 	}
 	t.Logf("appended %d lines (%d bytes) in %s", lines, fileSize(t, in), time.Since(began).Round(time.Millisecond))
 
-	reader := s.newTopicReader(t, topic)
+	reader := s.NewTopicReader(t, topic)
 	seen := map[int]int{}
 	read := 0
-	w.waitFor(2*time.Minute, "every line in the topic", func() (bool, string) {
-		reader.poll(t, 300*time.Millisecond)
-		for _, r := range reader.recs[read:] {
+	w.WaitFor(2*time.Minute, "every line in the topic", func() (bool, string) {
+		reader.Poll(t, 300*time.Millisecond)
+		for _, r := range reader.Records[read:] {
 			if n, ok := lineNumber(string(r.Value)); ok {
 				seen[n]++
 			}
 		}
-		read = len(reader.recs)
+		read = len(reader.Records)
 		return len(seen) >= lines, fmt.Sprintf("topic holds %d of %d distinct lines", len(seen), lines)
 	})
-	w.stop(30 * time.Second)
-	t.Logf("worker %s", w.logSummary())
-	reader.readTo(t, s.endOffsets(t, topic), time.Minute)
+	w.Stop(30 * time.Second)
+	t.Logf("worker %s", logSummary(w))
+	reader.ReadTo(t, s.EndOffsets(t, topic), time.Minute)
 
 	// Each restart resumes exactly after the persisted position: the first
 	// line the next run sends is the line that starts there.
 	byOffset := map[int64]int{}
-	for _, r := range reader.recs {
+	for _, r := range reader.Records {
 		n, _ := lineNumber(string(r.Value))
 		byOffset[r.Offset] = n
 	}
@@ -178,7 +180,7 @@ func TestFileSourceResumesAfterKill(t *testing.T) {
 	var bad []string
 	backwards, prev := 0, 0
 	distinct := map[int]bool{}
-	for _, r := range reader.recs {
+	for _, r := range reader.Records {
 		n, ok := lineNumber(string(r.Value))
 		if !ok || n < 1 || n > lines {
 			if len(bad) < 5 {
@@ -199,7 +201,7 @@ func TestFileSourceResumesAfterKill(t *testing.T) {
 		}
 	}
 	t.Logf("topic holds %d records for %d lines: %d duplicates (records − distinct lines), %d of them resent at restarts; %d places where the line number goes back",
-		len(reader.recs), lines, len(reader.recs)-len(distinct)-len(bad), resent, backwards)
+		len(reader.Records), lines, len(reader.Records)-len(distinct)-len(bad), resent, backwards)
 	if len(bad) > 0 {
 		t.Errorf("topic holds records that are not lines the test wrote: %v", bad)
 	}

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // pluginPIDs returns the pids of `freshet plugin serve NAME` processes whose
@@ -48,8 +50,8 @@ func TestIsolatedSinkSurvivesPluginKills(t *testing.T) {
 		rate    = 2000 // records/s: about 30 s of data, so every kill lands mid-stream
 		kills   = 6
 	)
-	topic := uniqueName("e2e-isolated")
-	s.createTopic(t, topic, 3)
+	topic := e2etest.UniqueName("e2e-isolated")
+	s.CreateTopic(t, topic, 3)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "sink.txt")
 	gen := map[string]string{
@@ -60,25 +62,25 @@ func TestIsolatedSinkSurvivesPluginKills(t *testing.T) {
 		"connector.class": "FileStreamSink", "topics": topic, "file": out,
 		"freshet.file.include.coordinates": "true", "plugin.isolation": "process",
 	}
-	props := s.workerProps(t, dir)
+	props := s.WorkerProps(t, dir)
 	props["offset.flush.interval.ms"] = "1000"
 	props["freshet.plugin.restart.max"] = "20" // above the kills: past it the task stays FAILED by design
-	w := s.newWorker(t, dir, props, map[string]map[string]string{"gen": gen, "sink": sink})
-	w.start()
-	w.waitRunning("sink", time.Minute)
+	w := s.NewWorker(t, dir, props, map[string]map[string]string{"gen": gen, "sink": sink})
+	w.Start()
+	w.WaitRunning("sink", time.Minute)
 
-	rng := newRand(t)
+	rng := e2etest.NewRand(t)
 	sawCrash := ""
 	for k := 1; k <= kills; k++ {
 		size0 := fileSize(t, out)
-		w.waitFor(time.Minute, "the isolated sink to write", func() (bool, string) {
+		w.WaitFor(time.Minute, "the isolated sink to write", func() (bool, string) {
 			size := fileSize(t, out)
 			return size > size0, fmt.Sprintf("sink output %d bytes (was %d)", size, size0)
 		})
-		time.Sleep(randomDuration(rng, 100*time.Millisecond, 1500*time.Millisecond)) // a random moment, not a condition
-		pids := pluginPIDs(t, w.pid(), "file-sink")
+		time.Sleep(e2etest.RandomDuration(rng, 100*time.Millisecond, 1500*time.Millisecond)) // a random moment, not a condition
+		pids := pluginPIDs(t, w.PID(), "file-sink")
 		if len(pids) == 0 {
-			t.Fatalf("kill %d: no `freshet plugin serve file-sink` process under worker %d", k, w.pid())
+			t.Fatalf("kill %d: no `freshet plugin serve file-sink` process under worker %d", k, w.PID())
 		}
 		for _, pid := range pids {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -87,7 +89,7 @@ func TestIsolatedSinkSurvivesPluginKills(t *testing.T) {
 		if sawCrash == "" {
 			deadline := time.Now().Add(3 * time.Second)
 			for time.Now().Before(deadline) && sawCrash == "" {
-				if st, err := w.status("sink"); err == nil && len(st.Tasks) > 0 && strings.Contains(st.Tasks[0].Trace, "exited") {
+				if st, err := w.Status("sink"); err == nil && len(st.Tasks) > 0 && strings.Contains(st.Tasks[0].Trace, "exited") {
 					sawCrash = st.Tasks[0].State + ": " + st.Tasks[0].Trace
 				}
 				time.Sleep(20 * time.Millisecond)
@@ -102,21 +104,21 @@ func TestIsolatedSinkSurvivesPluginKills(t *testing.T) {
 	}
 
 	tail := newFileTail(out, topic)
-	w.waitFor(3*time.Minute, "every offset of the topic in the sink's file", func() (bool, string) {
-		end := s.endOffsets(t, topic)
-		if sum(end) < records {
-			return false, fmt.Sprintf("topic holds %d of %d records", sum(end), records)
+	w.WaitFor(3*time.Minute, "every offset of the topic in the sink's file", func() (bool, string) {
+		end := s.EndOffsets(t, topic)
+		if e2etest.Sum(end) < records {
+			return false, fmt.Sprintf("topic holds %d of %d records", e2etest.Sum(end), records)
 		}
 		tail.update(t)
 		return covers(tail.coordParser, end)
 	})
-	st := w.waitRunning("sink", time.Minute)
-	w.stop(30 * time.Second)
-	end := s.endOffsets(t, topic)
+	st := w.WaitRunning("sink", time.Minute)
+	w.Stop(30 * time.Second)
+	end := s.EndOffsets(t, topic)
 	tail.update(t)
 	d := analyze(tail.entries, end, nil)
 	t.Logf("isolated sink: %d lines for %d offsets (%d redelivered after %d plugin kills); final status %s",
-		d.lines, sum(end), d.lines-d.distinct(), kills, st)
+		d.lines, e2etest.Sum(end), d.lines-d.distinct(), kills, st)
 	if d.nMissing > 0 {
 		t.Errorf("sink lost %d offsets, e.g. %v", d.nMissing, d.missing)
 	}

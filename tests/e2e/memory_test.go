@@ -16,6 +16,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // TestStalledSinkKeepsMemoryBounded preloads a topic with far more data
@@ -46,20 +48,20 @@ func stalledSink(t *testing.T, s *services, compressible, drain bool) {
 		bufferBytes = 16 * mib
 		sample      = 15 * time.Second
 	)
-	topic := uniqueName("e2e-stall")
-	s.createTopic(t, topic, 3)
+	topic := e2etest.UniqueName("e2e-stall")
+	s.CreateTopic(t, topic, 3)
 	began := time.Now()
 	preload(t, s, topic, records, valueSize, compressible)
-	end := s.endOffsets(t, topic)
-	if sum(end) != records {
-		t.Fatalf("preloaded topic holds %d records, want %d", sum(end), records)
+	end := s.EndOffsets(t, topic)
+	if e2etest.Sum(end) != records {
+		t.Fatalf("preloaded topic holds %d records, want %d", e2etest.Sum(end), records)
 	}
 	t.Logf("preloaded %d records of %d bytes (%.0f MiB of values, %.0f MiB on the broker's disk) in %s", records, valueSize,
 		float64(records*valueSize)/mib, float64(s.topicDiskSize(t, topic, 3))/mib, time.Since(began).Round(time.Millisecond))
 
 	dir := t.TempDir()
-	props := s.workerProps(t, dir)
-	props["value.converter"] = stringConverter
+	props := s.WorkerProps(t, dir)
+	props["value.converter"] = e2etest.StringConverter
 	props["freshet.task.buffer.bytes"] = strconv.Itoa(bufferBytes)
 
 	// The fixed part of the bound: an idle worker of the same config.
@@ -79,40 +81,40 @@ func stalledSink(t *testing.T, s *services, compressible, drain bool) {
 	defer rd.Close()
 
 	const name = "stall"
-	w := s.newWorker(t, dir, props, map[string]map[string]string{name: {
+	w := s.NewWorker(t, dir, props, map[string]map[string]string{name: {
 		"connector.class":                  "file-sink",
 		"tasks.max":                        "1",
 		"topics":                           topic,
 		"file":                             fifo,
 		"freshet.file.include.coordinates": "true",
 	}})
-	w.start()
-	w.waitRunning(name, time.Minute)
+	w.Start()
+	w.WaitRunning(name, time.Minute)
 	// The sink is stalled once the worker has fetched data it cannot write.
-	w.waitFor(time.Minute, "the worker to fetch records", func() (bool, string) {
-		n, err := procIO(w.pid(), "rchar")
+	w.WaitFor(time.Minute, "the worker to fetch records", func() (bool, string) {
+		n, err := procIO(w.PID(), "rchar")
 		return err == nil && n > mib/2, fmt.Sprintf("rchar %d, %v", n, err)
 	})
 
 	// Sample RSS while the sink is stalled.
-	rchar0, _ := procIO(w.pid(), "rchar")
+	rchar0, _ := procIO(w.PID(), "rchar")
 	var maxRSS int64
 	samples := 0
 	for stop := time.Now().Add(sample); time.Now().Before(stop); time.Sleep(100 * time.Millisecond) {
-		rss, err := procStatus(w.pid(), "VmRSS")
+		rss, err := procStatus(w.PID(), "VmRSS")
 		if err != nil {
-			t.Fatalf("worker RSS: %v (worker running: %v)", err, w.running())
+			t.Fatalf("worker RSS: %v (worker running: %v)", err, w.Running())
 		}
 		maxRSS = max(maxRSS, rss*1024)
 		samples++
 	}
-	hwm, err := procStatus(w.pid(), "VmHWM")
+	hwm, err := procStatus(w.PID(), "VmHWM")
 	if err != nil {
 		t.Fatal(err)
 	}
 	hwm *= 1024
-	rchar1, _ := procIO(w.pid(), "rchar")
-	committed := s.committedOffsets(t, "connect-"+name, topic)
+	rchar1, _ := procIO(w.PID(), "rchar")
+	committed := s.CommittedOffsets(t, "connect-"+name, topic)
 
 	// The bound: the idle worker, plus what the design lets a stalled sink task
 	// hold. The task polls at most one batch and holds it while Put blocks
@@ -138,7 +140,7 @@ func stalledSink(t *testing.T, s *services, compressible, drain bool) {
 	if !drain {
 		// A blocked sink must not block shutdown either: the worker waits
 		// task.shutdown.graceful.timeout.ms (5 s by default) for its tasks.
-		w.stop(20 * time.Second)
+		w.Stop(20 * time.Second)
 		return
 	}
 
@@ -147,7 +149,7 @@ func stalledSink(t *testing.T, s *services, compressible, drain bool) {
 	p := newCoordParser(topic, false)
 	buf := make([]byte, 1<<20)
 	var readBytes int64
-	w.waitFor(time.Minute, "every record through the FIFO", func() (bool, string) {
+	w.WaitFor(time.Minute, "every record through the FIFO", func() (bool, string) {
 		if err := rd.SetReadDeadline(time.Now().Add(500 * time.Millisecond)); err != nil {
 			t.Fatalf("fifo read deadline: %v", err)
 		}
@@ -165,7 +167,7 @@ func stalledSink(t *testing.T, s *services, compressible, drain bool) {
 		return covers(p, end)
 	})
 	t.Logf("drained %.1f MiB, %d lines, in %s after the stall", float64(readBytes)/mib, len(p.entries), time.Since(drained).Round(time.Millisecond))
-	st, err := w.status(name)
+	st, err := w.Status(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,12 +175,12 @@ func stalledSink(t *testing.T, s *services, compressible, drain bool) {
 		t.Errorf("after draining, status is %s, want the connector and its task RUNNING", st)
 	}
 	d := analyze(p.entries, end, nil)
-	t.Logf("delivered %d lines for %d offsets (%d duplicates)", d.lines, sum(end), d.lines-d.distinct())
+	t.Logf("delivered %d lines for %d offsets (%d duplicates)", d.lines, e2etest.Sum(end), d.lines-d.distinct())
 	if d.nMissing > 0 || d.beyond > 0 || len(d.disorder) > 0 || p.junk > 0 {
 		t.Errorf("after draining: %d offsets missing (e.g. %v), %d past the end, %d lines without coordinates, order: %v",
 			d.nMissing, d.missing, d.beyond, p.junk, d.disorder)
 	}
-	w.stop(30 * time.Second)
+	w.Stop(30 * time.Second)
 }
 
 // idleRSS runs a worker with props and no connectors and returns its largest
@@ -192,13 +194,13 @@ func idleRSS(t *testing.T, s *services, dir string, props map[string]string) int
 	for k, v := range props {
 		p[k] = v
 	}
-	p["listeners"] = fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	p["listeners"] = fmt.Sprintf("http://127.0.0.1:%d", e2etest.FreePort(t))
 	p["offset.storage.file.filename"] = filepath.Join(dir, "connect.offsets")
 	p["freshet.config.storage.file"] = filepath.Join(dir, "connect.configs")
-	w := s.newWorker(t, dir, p, nil)
-	w.start()
-	w.waitFor(time.Minute, "the idle worker's REST API", func() (bool, string) {
-		_, err := w.status("none")
+	w := s.NewWorker(t, dir, p, nil)
+	w.Start()
+	w.WaitFor(time.Minute, "the idle worker's REST API", func() (bool, string) {
+		_, err := w.Status("none")
 		if err == nil {
 			return false, "status of an unknown connector answered 200"
 		}
@@ -207,13 +209,13 @@ func idleRSS(t *testing.T, s *services, dir string, props map[string]string) int
 	})
 	var rss int64
 	for stop := time.Now().Add(2 * time.Second); time.Now().Before(stop); time.Sleep(100 * time.Millisecond) {
-		v, err := procStatus(w.pid(), "VmRSS")
+		v, err := procStatus(w.PID(), "VmRSS")
 		if err != nil {
 			t.Fatal(err)
 		}
 		rss = max(rss, v*1024)
 	}
-	w.stop(30 * time.Second)
+	w.Stop(30 * time.Second)
 	return rss
 }
 
@@ -227,7 +229,7 @@ func preload(t *testing.T, s *services, topic string, n, size int, compressible 
 	if !compressible {
 		opts = append(opts, kgo.ProducerBatchCompression(kgo.NoCompression()))
 	}
-	cl := s.client(t, opts...)
+	cl := s.NewClient(t, opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	filler := bytes.Repeat([]byte("abcdefghijklmnopqrstuvwxyz012345"), size/32+1)
@@ -267,7 +269,7 @@ func (s *services) topicDiskSize(t *testing.T, topic string, partitions int32) i
 	for p := range partitions {
 		set[topic][p] = struct{}{}
 	}
-	dirs, err := s.admin(t).DescribeAllLogDirs(ctx, set)
+	dirs, err := s.Admin.DescribeAllLogDirs(ctx, set)
 	if err != nil {
 		t.Fatalf("describe log dirs: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // scramProps returns worker properties for the broker's SASL_SSL listener
@@ -14,7 +16,7 @@ import (
 // writes them (unprefixed: Freshet passes the security keys down to the
 // producers and consumers of tasks).
 func (s *services) scramProps(t *testing.T, dir, password string) map[string]string {
-	p := s.workerProps(t, dir)
+	p := s.WorkerProps(t, dir)
 	p["bootstrap.servers"] = s.saslBootstrap
 	p["security.protocol"] = "SASL_SSL"
 	p["sasl.mechanism"] = s.saslMechanism
@@ -33,8 +35,8 @@ func TestScramOverTLS(t *testing.T) {
 		t.Fatalf("FRESHET_KAFKA_SASL_MECHANISM=%s, this test needs SCRAM-SHA-512", s.saslMechanism)
 	}
 	const records = 5000
-	topic := uniqueName("e2e-scram")
-	s.createTopic(t, topic, 2)
+	topic := e2etest.UniqueName("e2e-scram")
+	s.CreateTopic(t, topic, 2)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "sink.txt")
 	gen := map[string]string{
@@ -46,7 +48,7 @@ func TestScramOverTLS(t *testing.T) {
 		"seed":            "7",
 	}
 	want := expectedDatagen(t, gen)
-	w := s.newWorker(t, dir, s.scramProps(t, dir, s.saslPassword), map[string]map[string]string{
+	w := s.NewWorker(t, dir, s.scramProps(t, dir, s.saslPassword), map[string]map[string]string{
 		"gen": gen,
 		"sink": {
 			"connector.class":                  "file-sink",
@@ -57,26 +59,26 @@ func TestScramOverTLS(t *testing.T) {
 		},
 	})
 	began := time.Now()
-	w.start()
-	w.waitRunning("gen", time.Minute)
-	w.waitRunning("sink", time.Minute)
+	w.Start()
+	w.WaitRunning("gen", time.Minute)
+	w.WaitRunning("sink", time.Minute)
 	tail := newFileTail(out, topic)
 	var end map[int32]int64
-	w.waitFor(2*time.Minute, "every record in the sink's file", func() (bool, string) {
-		end = s.endOffsets(t, topic)
-		if sum(end) < int64(want.total) {
-			return false, fmt.Sprintf("topic holds %d of %d records", sum(end), want.total)
+	w.WaitFor(2*time.Minute, "every record in the sink's file", func() (bool, string) {
+		end = s.EndOffsets(t, topic)
+		if e2etest.Sum(end) < int64(want.total) {
+			return false, fmt.Sprintf("topic holds %d of %d records", e2etest.Sum(end), want.total)
 		}
 		tail.update(t)
 		return covers(tail.coordParser, end)
 	})
-	t.Logf("SASL_SSL/SCRAM-SHA-512: %d records through the topic into the file in %s", sum(end), time.Since(began).Round(time.Millisecond))
-	w.stop(30 * time.Second)
+	t.Logf("SASL_SSL/SCRAM-SHA-512: %d records through the topic into the file in %s", e2etest.Sum(end), time.Since(began).Round(time.Millisecond))
+	w.Stop(30 * time.Second)
 
 	// What went through TLS is what datagen emits.
 	ids := map[string]bool{}
 	tombs := 0
-	for _, r := range s.readTopic(t, topic) {
+	for _, r := range s.ReadTopic(t, topic) {
 		if r.Value == nil {
 			tombs++
 			continue
@@ -102,26 +104,26 @@ func TestScramOverTLS(t *testing.T) {
 // the worker exits with it.
 func TestScramWrongPassword(t *testing.T) {
 	s := setup(t)
-	topic := uniqueName("e2e-scram-bad")
-	s.createTopic(t, topic, 1)
+	topic := e2etest.UniqueName("e2e-scram-bad")
+	s.CreateTopic(t, topic, 1)
 	dir := t.TempDir()
 	const name = "gen"
-	w := s.newWorker(t, dir, s.scramProps(t, dir, "not-"+s.saslPassword), map[string]map[string]string{name: {
+	w := s.NewWorker(t, dir, s.scramProps(t, dir, "not-"+s.saslPassword), map[string]map[string]string{name: {
 		"connector.class": "datagen",
 		"tasks.max":       "1",
 		"topic":           topic,
 		"rate.per.sec":    "100",
 		"max.records":     "100",
 	}})
-	w.start()
+	w.Start()
 	auth := regexp.MustCompile(`(?i)authenticat`)
 	var how string
-	waitFor(t, 45*time.Second, "the authentication failure to be reported", func() (bool, string) {
-		if !w.running() {
-			how = "worker exited: " + w.logTail(5)
+	e2etest.WaitFor(t, 45*time.Second, "the authentication failure to be reported", func() (bool, string) {
+		if !w.Running() {
+			how = "worker exited: " + w.LogTail(5)
 			return true, ""
 		}
-		st, err := w.status(name)
+		st, err := w.Status(name)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -139,13 +141,13 @@ func TestScramWrongPassword(t *testing.T) {
 	if !auth.MatchString(how) {
 		t.Errorf("the failure does not say authentication failed: %s", how)
 	}
-	if !w.running() && w.cmd.ProcessState.ExitCode() == 0 {
+	if !w.Running() && w.ExitErr() == nil {
 		t.Errorf("worker exited 0 on an authentication failure")
 	}
-	if n := sum(s.endOffsets(t, topic)); n != 0 {
+	if n := e2etest.Sum(s.EndOffsets(t, topic)); n != 0 {
 		t.Errorf("topic holds %d records although the worker could not authenticate", n)
 	}
-	if regexp.MustCompile(`not-` + regexp.QuoteMeta(s.saslPassword)).MatchString(w.log()) {
+	if regexp.MustCompile(`not-` + regexp.QuoteMeta(s.saslPassword)).MatchString(w.Log()) {
 		t.Errorf("the worker's log holds the password")
 	}
 }

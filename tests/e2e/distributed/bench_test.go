@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // TestSettleAndForwardFigures logs two figures (it asserts no timing):
@@ -17,7 +19,7 @@ func TestSettleAndForwardFigures(t *testing.T) {
 	e := setup(t)
 	ws := e.cluster(t, 1, nil)
 	const conns, tasks = 50, 4
-	topic := uniqueName("dist-bench")
+	topic := e2etest.UniqueName("dist-bench")
 	start := time.Now()
 	for i := range conns {
 		cfg := map[string]any{"name": fmt.Sprintf("b%02d", i), "config": map[string]string{
@@ -26,7 +28,7 @@ func TestSettleAndForwardFigures(t *testing.T) {
 		var code int
 		var err error
 		for range 100 {
-			if code, err = call("POST", ws[0].url+"/connectors", cfg, nil); err == nil && code != http.StatusConflict {
+			if code, err = call("POST", ws[0].URL+"/connectors", cfg, nil); err == nil && code != http.StatusConflict {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -35,9 +37,9 @@ func TestSettleAndForwardFigures(t *testing.T) {
 			t.Fatalf("create b%02d: %d %v", i, code, err)
 		}
 	}
-	settled := func(w *worker, members int) (bool, string) {
+	settled := func(w *e2etest.Worker, members int) (bool, string) {
 		var cs clusterState
-		if _, err := call("GET", w.url+"/cluster", nil, &cs); err != nil {
+		if _, err := call("GET", w.URL+"/cluster", nil, &cs); err != nil {
 			return false, err.Error()
 		}
 		if !cs.Stable || len(cs.Members) != members {
@@ -52,9 +54,9 @@ func TestSettleAndForwardFigures(t *testing.T) {
 			return false, fmt.Sprintf("%d tasks assigned, %d..%d per member", n, lo, hi)
 		}
 		var st map[string]struct {
-			Status connStatus `json:"status"`
+			Status e2etest.ConnectorStatus `json:"status"`
 		}
-		if code, err := call("GET", w.url+"/connectors?expand=status", nil, &st); err != nil || code != 200 {
+		if code, err := call("GET", w.URL+"/connectors?expand=status", nil, &st); err != nil || code != 200 {
 			return false, fmt.Sprintf("statuses: %d %v", code, err)
 		}
 		running := 0
@@ -67,29 +69,29 @@ func TestSettleAndForwardFigures(t *testing.T) {
 		}
 		return running == conns*tasks, fmt.Sprintf("%d of %d tasks RUNNING", running, conns*tasks)
 	}
-	waitFor(t, 120*time.Second, "every task on one worker", func() (bool, string) { return settled(ws[0], 1) })
+	e2etest.WaitFor(t, 120*time.Second, "every task on one worker", func() (bool, string) { return settled(ws[0], 1) })
 	t.Logf("%d connectors × %d tasks created and running on one worker in %v", conns, tasks, time.Since(start).Round(time.Millisecond))
 
 	more := e.join(t, ws[0], 2)
 	joined := time.Now()
 	ws = append(ws, more...)
-	waitFor(t, 120*time.Second, "every task settled on three workers", func() (bool, string) { return settled(ws[1], 3) })
+	e2etest.WaitFor(t, 120*time.Second, "every task settled on three workers", func() (bool, string) { return settled(ws[1], 3) })
 	t.Logf("settle: %d tasks balanced and RUNNING on three workers %v after the last worker started",
 		conns*tasks, time.Since(joined).Round(time.Millisecond))
 
 	var cs clusterState
-	if _, err := call("GET", ws[0].url+"/cluster", nil, &cs); err != nil {
+	if _, err := call("GET", ws[0].URL+"/cluster", nil, &cs); err != nil {
 		t.Fatal(err)
 	}
-	var leader, follower *worker
+	var leader, follower *e2etest.Worker
 	for _, w := range ws {
-		if "http://"+cs.Leader == w.url {
+		if "http://"+cs.Leader == w.URL {
 			leader = w
 		} else {
 			follower = w
 		}
 	}
-	p50 := func(w *worker) time.Duration {
+	p50 := func(w *e2etest.Worker) time.Duration {
 		var d []time.Duration
 		for i := 0; len(d) < 60 && i < 300; i++ {
 			op := "pause"
@@ -97,14 +99,14 @@ func TestSettleAndForwardFigures(t *testing.T) {
 				op = "resume"
 			}
 			s := time.Now()
-			code, err := call("PUT", w.url+"/connectors/b00/"+op, nil, nil)
+			code, err := call("PUT", w.URL+"/connectors/b00/"+op, nil, nil)
 			if err == nil && code == http.StatusAccepted {
 				d = append(d, time.Since(s))
 			}
 		}
 		slices.Sort(d)
 		if len(d) == 0 {
-			t.Fatalf("no write through %s succeeded", w.url)
+			t.Fatalf("no write through %s succeeded", w.URL)
 		}
 		return d[len(d)/2]
 	}

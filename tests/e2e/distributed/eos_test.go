@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // TestExactlyOnceSourceKilled: two file sources with exactly.once.source.support
@@ -27,20 +26,15 @@ import (
 func TestExactlyOnceSourceKilled(t *testing.T) {
 	e := setup(t)
 	ws := e.cluster(t, 3, map[string]string{"exactly.once.source.support": "enabled"})
-	waitFor(t, 30*time.Second, "three members in one generation", func() (bool, string) {
+	e2etest.WaitFor(t, 30*time.Second, "three members in one generation", func() (bool, string) {
 		var cs clusterState
-		if _, err := call("GET", ws[0].url+"/cluster", nil, &cs); err != nil {
+		if _, err := call("GET", ws[0].URL+"/cluster", nil, &cs); err != nil {
 			return false, err.Error()
 		}
 		return cs.Stable && len(cs.Members) == 3, fmt.Sprintf("%+v", cs)
 	})
-	topic := uniqueName("dist-eos")
-	adm := kadm.NewClient(e.client(t))
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if _, err := adm.CreateTopic(ctx, 3, 1, nil, topic); err != nil {
-		t.Fatal(err)
-	}
+	topic := e2etest.UniqueName("dist-eos")
+	e.CreateTopic(t, topic, 3)
 
 	dir := t.TempDir()
 	boundaries := []map[string]string{
@@ -55,18 +49,18 @@ func TestExactlyOnceSourceKilled(t *testing.T) {
 		for k, v := range b {
 			cfg[k] = v
 		}
-		code, err := call("POST", ws[i].url+"/connectors", map[string]any{"name": fmt.Sprintf("eos%d", i), "config": cfg}, nil)
+		code, err := call("POST", ws[i].URL+"/connectors", map[string]any{"name": fmt.Sprintf("eos%d", i), "config": cfg}, nil)
 		if err != nil || code != 201 {
 			t.Fatalf("create eos%d: %d %v", i, code, err)
 		}
 	}
-	running := func(name string) *worker {
-		var st connStatus
+	running := func(name string) *e2etest.Worker {
+		var st e2etest.ConnectorStatus
 		for _, w := range ws {
-			if !w.running() {
+			if !w.Running() {
 				continue
 			}
-			if code, err := call("GET", w.url+"/connectors/"+name+"/status", nil, &st); err != nil || code != 200 {
+			if code, err := call("GET", w.URL+"/connectors/"+name+"/status", nil, &st); err != nil || code != 200 {
 				return nil
 			}
 			break
@@ -75,16 +69,16 @@ func TestExactlyOnceSourceKilled(t *testing.T) {
 			return nil
 		}
 		for _, w := range ws {
-			if "http://"+st.Tasks[0].WorkerID == w.url && w.running() {
+			if "http://"+st.Tasks[0].WorkerID == w.URL && w.Running() {
 				return w
 			}
 		}
 		return nil
 	}
 	waitAll := func(what string, after int32) {
-		waitFor(t, 60*time.Second, what, func() (bool, string) {
+		e2etest.WaitFor(t, 60*time.Second, what, func() (bool, string) {
 			var cs clusterState
-			if _, err := call("GET", ws[0].url+"/cluster", nil, &cs); err != nil {
+			if _, err := call("GET", ws[0].URL+"/cluster", nil, &cs); err != nil {
 				return false, err.Error()
 			}
 			if !cs.Stable || len(cs.Members) != 3 || cs.Generation <= after {
@@ -109,15 +103,15 @@ func TestExactlyOnceSourceKilled(t *testing.T) {
 			t.Fatalf("kill %d: %s runs on no live worker", k, name)
 		}
 		var cs clusterState
-		if _, err := call("GET", w.url+"/cluster", nil, &cs); err != nil {
+		if _, err := call("GET", w.URL+"/cluster", nil, &cs); err != nil {
 			t.Fatal(err)
 		}
 		killed := time.Now()
-		w.signal(syscall.SIGKILL)
-		w.start()
+		w.Kill()
+		w.Start()
 		waitAll(fmt.Sprintf("both sources running after kill %d", k), cs.Generation)
 		t.Logf("kill %d: SIGKILLed %s, which ran %s; running again in generation > %d after %v",
-			k, w.url, name, cs.Generation, time.Since(killed).Round(time.Millisecond))
+			k, w.URL, name, cs.Generation, time.Since(killed).Round(time.Millisecond))
 	}
 	time.Sleep(2 * time.Second)
 	total := 0
@@ -148,14 +142,14 @@ func TestExactlyOnceSourceKilled(t *testing.T) {
 			len(committed), total, len(dups), first(dups), len(missing), first(missing))
 	}
 	// Committed positions cover exactly what is visible.
-	offs := e.readAll(t, ws[0].offsetsTopic(t), kgo.ReadCommitted(), 0, 5*time.Second)
+	offs := e.readAll(t, ws[0].Props["offset.storage.topic"], kgo.ReadCommitted(), 0, 5*time.Second)
 	t.Logf("offsets topic: %d committed position records", len(offs))
 	for i, a := range apps {
 		want := int64(a.n * len(fmt.Sprintf("eos%d.txt line %06d\n", i, 1)))
 		var got struct {
 			Position int64 `json:"position"`
 		}
-		if err := json.Unmarshal([]byte(e.lastOffset(t, ws[0].offsetsTopic(t), fmt.Sprintf("eos%d", i))), &got); err != nil {
+		if err := json.Unmarshal([]byte(e.lastOffset(t, ws[0].Props["offset.storage.topic"], fmt.Sprintf("eos%d", i))), &got); err != nil {
 			t.Fatalf("eos%d: last committed position: %v", i, err)
 		}
 		if got.Position != want {
@@ -172,31 +166,12 @@ func TestExactlyOnceSourceKilled(t *testing.T) {
 
 func first(s []string) []string { return s[:min(len(s), 5)] }
 
-// offsetsTopic is the worker's offset.storage.topic.
-func (w *worker) offsetsTopic(t *testing.T) string { return w.prop(t, "offset.storage.topic") }
-
-// prop is one of the worker's properties.
-func (w *worker) prop(t *testing.T, key string) string {
-	t.Helper()
-	b, err := os.ReadFile(w.props)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, key+"="); ok {
-			return v
-		}
-	}
-	t.Fatalf("no %s in %s", key, w.props)
-	return ""
-}
-
 // readAll reads topic from the start with the isolation level until it
 // holds want records (0: until it is quiet for a second) or timeout passes,
 // and returns the values in order of arrival.
 func (e *env) readAll(t *testing.T, topic string, iso kgo.IsolationLevel, want int, timeout time.Duration) []string {
 	t.Helper()
-	cl := e.client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(iso))
+	cl := e.NewClient(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(iso))
 	defer cl.Close()
 	var out []string
 	deadline := time.Now().Add(timeout)
@@ -228,7 +203,7 @@ func (e *env) readAll(t *testing.T, topic string, iso kgo.IsolationLevel, want i
 // connector in the offsets topic.
 func (e *env) lastOffset(t *testing.T, topic, connector string) string {
 	t.Helper()
-	cl := e.client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	cl := e.NewClient(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	defer cl.Close()
 	last := ""
 	for {

@@ -6,9 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // appender writes numbered lines to a file the way an application log
@@ -56,16 +57,16 @@ func (a *appender) finish() int {
 func TestLeaderKilled(t *testing.T) {
 	e := setup(t)
 	ws := e.cluster(t, 3, nil)
-	waitFor(t, 30*time.Second, "three members in one generation", func() (bool, string) {
+	e2etest.WaitFor(t, 30*time.Second, "three members in one generation", func() (bool, string) {
 		var cs clusterState
-		if _, err := call("GET", ws[0].url+"/cluster", nil, &cs); err != nil {
+		if _, err := call("GET", ws[0].URL+"/cluster", nil, &cs); err != nil {
 			return false, err.Error()
 		}
 		return cs.Stable && len(cs.Members) == 3, fmt.Sprintf("%+v", cs)
 	})
 
 	dir := t.TempDir()
-	topic := uniqueName("dist-lines")
+	topic := e2etest.UniqueName("dist-lines")
 	const conns = 6
 	var apps []*appender
 	for i := range conns {
@@ -75,16 +76,16 @@ func TestLeaderKilled(t *testing.T) {
 			"connector.class": "FileStreamSource", "file": path, "topic": topic, "tasks.max": "1",
 		}}
 		// Through a different worker each time: followers forward to the leader.
-		code, err := call("POST", ws[i%3].url+"/connectors", cfg, nil)
+		code, err := call("POST", ws[i%3].URL+"/connectors", cfg, nil)
 		if err != nil || code != http.StatusCreated {
-			t.Fatalf("create src%d through %s: %d %v", i, ws[i%3].url, code, err)
+			t.Fatalf("create src%d through %s: %d %v", i, ws[i%3].URL, code, err)
 		}
 	}
 	// Each connector and task runs on exactly one worker, and every worker
 	// reports the same.
 	var before clusterState
-	waitFor(t, 30*time.Second, "every task running", func() (bool, string) {
-		if _, err := call("GET", ws[1].url+"/cluster", nil, &before); err != nil {
+	e2etest.WaitFor(t, 30*time.Second, "every task running", func() (bool, string) {
+		if _, err := call("GET", ws[1].URL+"/cluster", nil, &before); err != nil {
 			return false, err.Error()
 		}
 		count := map[string]int{}
@@ -101,8 +102,8 @@ func TestLeaderKilled(t *testing.T) {
 			}
 		}
 		for i := range conns {
-			var st connStatus
-			if code, err := call("GET", ws[2].url+fmt.Sprintf("/connectors/src%d/status", i), nil, &st); err != nil || code != 200 {
+			var st e2etest.ConnectorStatus
+			if code, err := call("GET", ws[2].URL+fmt.Sprintf("/connectors/src%d/status", i), nil, &st); err != nil || code != 200 {
 				return false, fmt.Sprintf("status src%d: %d %v", i, code, err)
 			}
 			if st.Connector.State != "RUNNING" || len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
@@ -114,10 +115,10 @@ func TestLeaderKilled(t *testing.T) {
 	time.Sleep(time.Second)
 
 	// Kill the leader.
-	var leader *worker
-	var survivors []*worker
+	var leader *e2etest.Worker
+	var survivors []*e2etest.Worker
 	for _, w := range ws {
-		if "http://"+before.Leader == w.url {
+		if "http://"+before.Leader == w.URL {
 			leader = w
 		} else {
 			survivors = append(survivors, w)
@@ -127,24 +128,24 @@ func TestLeaderKilled(t *testing.T) {
 		t.Fatalf("leader %q is none of the workers", before.Leader)
 	}
 	killed := time.Now()
-	leader.signal(syscall.SIGKILL)
+	leader.Kill()
 	t.Logf("killed leader %s (generation %d)", before.Leader, before.Generation)
 
 	var after clusterState
-	waitFor(t, 40*time.Second, "a new leader and the dead leader's work reassigned", func() (bool, string) {
+	e2etest.WaitFor(t, 40*time.Second, "a new leader and the dead leader's work reassigned", func() (bool, string) {
 		for _, w := range survivors {
-			if _, err := call("GET", w.url+"/cluster", nil, &after); err != nil {
+			if _, err := call("GET", w.URL+"/cluster", nil, &after); err != nil {
 				return false, err.Error()
 			}
 			if !after.Stable || len(after.Members) != 2 || after.Leader == before.Leader {
-				return false, fmt.Sprintf("%s: %+v", w.url, after)
+				return false, fmt.Sprintf("%s: %+v", w.URL, after)
 			}
 		}
 		for i := range conns {
-			var st connStatus
-			code, err := call("GET", survivors[i%2].url+fmt.Sprintf("/connectors/src%d/status", i), nil, &st)
+			var st e2etest.ConnectorStatus
+			code, err := call("GET", survivors[i%2].URL+fmt.Sprintf("/connectors/src%d/status", i), nil, &st)
 			if err != nil || code != 200 || st.Connector.State != "RUNNING" || len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" ||
-				"http://"+st.Tasks[0].WorkerID == leader.url || "http://"+st.Connector.WorkerID == leader.url {
+				"http://"+st.Tasks[0].WorkerID == leader.URL || "http://"+st.Connector.WorkerID == leader.URL {
 				return false, fmt.Sprintf("src%d: %d %v %+v", i, code, err, st)
 			}
 		}
@@ -154,13 +155,13 @@ func TestLeaderKilled(t *testing.T) {
 
 	// The REST API answers from every survivor, writes included (forwarded).
 	for _, w := range survivors {
-		code, err := call("PUT", w.url+"/connectors/src0/pause", nil, nil)
+		code, err := call("PUT", w.URL+"/connectors/src0/pause", nil, nil)
 		if err != nil || code != http.StatusAccepted {
-			t.Errorf("pause through %s: %d %v", w.url, code, err)
+			t.Errorf("pause through %s: %d %v", w.URL, code, err)
 		}
-		code, err = call("PUT", w.url+"/connectors/src0/resume", nil, nil)
+		code, err = call("PUT", w.URL+"/connectors/src0/resume", nil, nil)
 		if err != nil || code != http.StatusAccepted {
-			t.Errorf("resume through %s: %d %v", w.url, code, err)
+			t.Errorf("resume through %s: %d %v", w.URL, code, err)
 		}
 	}
 	time.Sleep(2 * time.Second)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // TestForwardedRequestsAuthenticated: a write through a follower reaches the
@@ -17,25 +19,25 @@ func TestForwardedRequestsAuthenticated(t *testing.T) {
 	e := setup(t)
 	ws := e.cluster(t, 2, nil)
 	var cs clusterState
-	waitFor(t, 60*time.Second, "a stable cluster of two", func() (bool, string) {
-		if _, err := call("GET", ws[0].url+"/cluster", nil, &cs); err != nil {
+	e2etest.WaitFor(t, 60*time.Second, "a stable cluster of two", func() (bool, string) {
+		if _, err := call("GET", ws[0].URL+"/cluster", nil, &cs); err != nil {
 			return false, err.Error()
 		}
 		return cs.Stable && len(cs.Members) == 2, fmt.Sprintf("%+v", cs)
 	})
 	leader, follower := ws[0], ws[1]
-	if "http://"+cs.Leader == follower.url {
+	if "http://"+cs.Leader == follower.URL {
 		leader, follower = follower, leader
 	}
 	cfg := func(name string) map[string]any {
 		return map[string]any{"name": name, "config": map[string]string{
-			"connector.class": "FileStreamSource", "file": "/dev/null", "topic": uniqueName("dist-internal"), "tasks.max": "1"}}
+			"connector.class": "FileStreamSource", "file": "/dev/null", "topic": e2etest.UniqueName("dist-internal"), "tasks.max": "1"}}
 	}
-	name := uniqueName("fwd")
+	name := e2etest.UniqueName("fwd")
 	var code int
 	var err error
 	for range 50 {
-		if code, err = call("POST", follower.url+"/connectors", cfg(name), nil); err == nil && code != 409 {
+		if code, err = call("POST", follower.URL+"/connectors", cfg(name), nil); err == nil && code != 409 {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -47,8 +49,8 @@ func TestForwardedRequestsAuthenticated(t *testing.T) {
 		{"X-Freshet-Forwarded-By": "intruder"},
 		{"X-Freshet-Forwarded-By": "intruder", "X-Connect-Authorization": "bm90IGEgc2lnbmF0dXJl", "X-Connect-Request-Signature-Algorithm": "HmacSHA256"},
 	} {
-		b, _ := json.Marshal(cfg(uniqueName("forged")))
-		req, _ := http.NewRequest("POST", leader.url+"/connectors", bytes.NewReader(b))
+		b, _ := json.Marshal(cfg(e2etest.UniqueName("forged")))
+		req, _ := http.NewRequest("POST", leader.URL+"/connectors", bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
 		for k, v := range hdr {
 			req.Header.Set(k, v)

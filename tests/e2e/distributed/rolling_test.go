@@ -7,11 +7,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // TestRollingRestart restarts the three workers one after the other
@@ -23,7 +24,7 @@ func TestRollingRestart(t *testing.T) {
 	// Long enough for a restarted worker to come back for its work.
 	ws := e.cluster(t, 3, map[string]string{"scheduled.rebalance.max.delay.ms": "15000"})
 	dir := t.TempDir()
-	topic := uniqueName("dist-rolling")
+	topic := e2etest.UniqueName("dist-rolling")
 	const conns = 6
 	var apps []*appender
 	for i := range conns {
@@ -35,7 +36,7 @@ func TestRollingRestart(t *testing.T) {
 		var code int
 		var err error
 		for range 50 { // 409 while the cluster is still forming
-			if code, err = call("POST", ws[i%3].url+"/connectors", cfg, nil); err == nil && code != http.StatusConflict {
+			if code, err = call("POST", ws[i%3].URL+"/connectors", cfg, nil); err == nil && code != http.StatusConflict {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)
@@ -46,8 +47,8 @@ func TestRollingRestart(t *testing.T) {
 	}
 	settled := func(what string, after int32) int32 {
 		var cs clusterState
-		waitFor(t, 60*time.Second, what, func() (bool, string) {
-			if _, err := call("GET", ws[0].url+"/cluster", nil, &cs); err != nil {
+		e2etest.WaitFor(t, 60*time.Second, what, func() (bool, string) {
+			if _, err := call("GET", ws[0].URL+"/cluster", nil, &cs); err != nil {
 				return false, err.Error()
 			}
 			if !cs.Stable || len(cs.Members) != 3 || cs.Generation <= after {
@@ -63,8 +64,8 @@ func TestRollingRestart(t *testing.T) {
 				if x := fmt.Sprintf("src%d-0", i); count[x] != 1 {
 					return false, fmt.Sprintf("%s assigned %d times: %+v", x, count[x], cs)
 				}
-				var st connStatus
-				if code, err := call("GET", ws[i%3].url+fmt.Sprintf("/connectors/src%d/status", i), nil, &st); err != nil || code != 200 ||
+				var st e2etest.ConnectorStatus
+				if code, err := call("GET", ws[i%3].URL+fmt.Sprintf("/connectors/src%d/status", i), nil, &st); err != nil || code != 200 ||
 					len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
 					return false, fmt.Sprintf("src%d: %d %v %+v", i, code, err, st)
 				}
@@ -78,10 +79,10 @@ func TestRollingRestart(t *testing.T) {
 	bounds := []time.Time{time.Now()} // restart i is between bounds[i] and bounds[i+1]
 	for i, w := range ws {
 		start := time.Now()
-		w.signal(syscall.SIGTERM)
-		w.start()
+		w.Stop(40 * time.Second)
+		w.Start()
 		gen = settled(fmt.Sprintf("every task running after restarting w%d", i), gen)
-		t.Logf("restart of %s: settled in %v (generation %d)", w.url, time.Since(start).Round(time.Millisecond), gen)
+		t.Logf("restart of %s: settled in %v (generation %d)", w.URL, time.Since(start).Round(time.Millisecond), gen)
 		time.Sleep(time.Second)
 		bounds = append(bounds, time.Now())
 	}
@@ -101,7 +102,7 @@ func TestRollingRestart(t *testing.T) {
 		worker string
 	}
 	owners := map[string][]owner{}
-	cl := e.client(t, kgo.ConsumeTopics(ws[0].prop(t, "status.storage.topic")), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := e.NewClient(t, kgo.ConsumeTopics(ws[0].Props["status.storage.topic"]), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		fs := cl.PollFetches(ctx)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // TestFollowerStopped: a follower running tasks is stopped (SIGSTOP) past its
@@ -24,13 +26,13 @@ import (
 func TestFollowerStopped(t *testing.T) {
 	e := setup(t)
 	ws := e.cluster(t, 3, nil)
-	adm := kadm.NewClient(e.client(t))
+	adm := e.Admin
 	dir := t.TempDir()
 	const conns = 6
 	var apps []*appender
 	var topics []string
 	for i := range conns {
-		topic := uniqueName(fmt.Sprintf("dist-zombie%d", i))
+		topic := e2etest.UniqueName(fmt.Sprintf("dist-zombie%d", i))
 		topics = append(topics, topic)
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		_, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"message.timestamp.type": kadm.StringPtr("LogAppendTime")}, topic)
@@ -45,7 +47,7 @@ func TestFollowerStopped(t *testing.T) {
 		}}
 		var code int
 		for range 50 {
-			if code, err = call("POST", ws[i%3].url+"/connectors", cfg, nil); err == nil && code != 409 {
+			if code, err = call("POST", ws[i%3].URL+"/connectors", cfg, nil); err == nil && code != 409 {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)
@@ -56,16 +58,16 @@ func TestFollowerStopped(t *testing.T) {
 	}
 	var cs clusterState
 	owner := map[string]string{}
-	waitFor(t, 60*time.Second, "every task running", func() (bool, string) {
-		if _, err := call("GET", ws[0].url+"/cluster", nil, &cs); err != nil {
+	e2etest.WaitFor(t, 60*time.Second, "every task running", func() (bool, string) {
+		if _, err := call("GET", ws[0].URL+"/cluster", nil, &cs); err != nil {
 			return false, err.Error()
 		}
 		if !cs.Stable || len(cs.Members) != 3 {
 			return false, fmt.Sprintf("%+v", cs)
 		}
 		for i := range conns {
-			var st connStatus
-			if code, err := call("GET", ws[0].url+fmt.Sprintf("/connectors/z%d/status", i), nil, &st); err != nil || code != 200 ||
+			var st e2etest.ConnectorStatus
+			if code, err := call("GET", ws[0].URL+fmt.Sprintf("/connectors/z%d/status", i), nil, &st); err != nil || code != 200 ||
 				len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
 				return false, fmt.Sprintf("z%d: %d %v %+v", i, code, err, st)
 			}
@@ -74,13 +76,13 @@ func TestFollowerStopped(t *testing.T) {
 		return true, ""
 	})
 	// A follower that runs a task.
-	var victim *worker
+	var victim *e2etest.Worker
 	for _, w := range ws {
-		if "http://"+cs.Leader == w.url {
+		if "http://"+cs.Leader == w.URL {
 			continue
 		}
 		for _, o := range owner {
-			if "http://"+o == w.url {
+			if "http://"+o == w.URL {
 				victim = w
 			}
 		}
@@ -89,20 +91,20 @@ func TestFollowerStopped(t *testing.T) {
 		t.Fatalf("no follower runs a task: %+v", owner)
 	}
 	time.Sleep(time.Second)
-	victim.signal(syscall.SIGSTOP)
+	victim.Signal(syscall.SIGSTOP)
 	stopped := time.Now()
-	t.Logf("SIGSTOP %s (owners %v)", victim.url, owner)
-	var others []*worker
+	t.Logf("SIGSTOP %s (owners %v)", victim.URL, owner)
+	var others []*e2etest.Worker
 	for _, w := range ws {
 		if w != victim {
 			others = append(others, w)
 		}
 	}
-	waitFor(t, 60*time.Second, "the stopped worker's tasks running elsewhere", func() (bool, string) {
+	e2etest.WaitFor(t, 60*time.Second, "the stopped worker's tasks running elsewhere", func() (bool, string) {
 		for i := range conns {
-			var st connStatus
-			if code, err := call("GET", others[i%2].url+fmt.Sprintf("/connectors/z%d/status", i), nil, &st); err != nil || code != 200 ||
-				len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" || "http://"+st.Tasks[0].WorkerID == victim.url {
+			var st e2etest.ConnectorStatus
+			if code, err := call("GET", others[i%2].URL+fmt.Sprintf("/connectors/z%d/status", i), nil, &st); err != nil || code != 200 ||
+				len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" || "http://"+st.Tasks[0].WorkerID == victim.URL {
 				return false, fmt.Sprintf("z%d: %d %v %+v", i, code, err, st)
 			}
 		}
@@ -110,10 +112,10 @@ func TestFollowerStopped(t *testing.T) {
 	})
 	t.Logf("tasks moved %v after SIGSTOP", time.Since(stopped).Round(time.Millisecond))
 	time.Sleep(2 * time.Second)
-	victim.signal(syscall.SIGCONT)
+	victim.Signal(syscall.SIGCONT)
 	t.Logf("SIGCONT after %v", time.Since(stopped).Round(time.Millisecond))
-	waitFor(t, 60*time.Second, "the resumed worker back in the group", func() (bool, string) {
-		if _, err := call("GET", others[0].url+"/cluster", nil, &cs); err != nil {
+	e2etest.WaitFor(t, 60*time.Second, "the resumed worker back in the group", func() (bool, string) {
+		if _, err := call("GET", others[0].URL+"/cluster", nil, &cs); err != nil {
 			return false, err.Error()
 		}
 		return cs.Stable && len(cs.Members) == 3, fmt.Sprintf("%+v", cs)
@@ -132,7 +134,7 @@ func TestFollowerStopped(t *testing.T) {
 	}
 	lines := 0
 	for i, topic := range topics {
-		cl := e.client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		cl := e.NewClient(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 		byPID := map[int64]*window{}
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

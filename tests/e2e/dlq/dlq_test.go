@@ -71,14 +71,14 @@ func TestMillionDeadLetters(t *testing.T) {
 	if res.Rate < 50000 {
 		t.Errorf("unthrottled replay ran at %.0f records/s, want ≥ 50,000", res.Rate)
 	}
-	if got := total(e.endOffsets(e.source)); got != n {
+	if got := e.count(e.source); got != n {
 		t.Errorf("source topic has %d records, want %d", got, n)
 	}
 	if c := e.cursor(); c[0] != n {
 		t.Errorf("drain cursor = %v, want %d", c, n)
 	}
 	again := e.replayJSON(e.connector, "--to", "source")
-	if again.Replayed != 0 || total(e.endOffsets(e.source)) != n {
+	if again.Replayed != 0 || e.count(e.source) != n {
 		t.Errorf("second identical replay replayed %d", again.Replayed)
 	}
 	e.assertExactlyOnce(n)
@@ -95,7 +95,7 @@ func TestReplayKilledResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(time.Minute)
-	for total(e.endOffsets(e.source)) < n/3 {
+	for e.count(e.source) < n/3 {
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			t.Fatal("the replay did not get a third of the way in a minute")
@@ -106,7 +106,7 @@ func TestReplayKilledResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	killedAt := total(e.endOffsets(e.source))
+	killedAt := e.count(e.source)
 	t.Logf("killed the replay with %d of %d records in the source topic; drain cursor %v", killedAt, n, e.cursor())
 	if killedAt >= n {
 		t.Fatalf("the replay finished before it was killed")
@@ -114,7 +114,7 @@ func TestReplayKilledResumes(t *testing.T) {
 
 	res := e.replayJSON(e.connector, "--to", "source")
 	t.Logf("rerun: replayed %d, recovered %d (replayed by the killed run after its last journal entry)", res.Replayed, res.Recovered)
-	if got := total(e.endOffsets(e.source)); got != n {
+	if got := e.count(e.source); got != n {
 		t.Errorf("source topic has %d records after the rerun, want %d", got, n)
 	}
 	e.assertExactlyOnce(n)
@@ -217,13 +217,13 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
-	if got := total(e.endOffsets(e.source)); got != 0 {
+	if got := e.count(e.source); got != 0 {
 		t.Errorf("source topic has %d records", got)
 	}
 	if c := e.cursor(); len(c) != 0 {
 		t.Errorf("drain cursor committed: %v", c)
 	}
-	td, err := e.adm.ListTopics(e.ctx, e.audit)
+	td, err := e.Admin.ListTopics(e.ctx, e.audit)
 	if err != nil {
 		t.Fatal(err)
 	}

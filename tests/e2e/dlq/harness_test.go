@@ -1,7 +1,6 @@
 package dlq_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -17,23 +15,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
 	"github.com/freshet-dev/freshet/dlq"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // env is one test's world: the binary, Kafka, the test's own topics and a
 // fake worker REST API.
 type env struct {
-	t         *testing.T
-	ctx       context.Context
-	bin       string
-	bootstrap string
-	cl        *kgo.Client
-	adm       *kadm.Client
+	*e2etest.Env
+	t   *testing.T
+	ctx context.Context
+	cl  *kgo.Client // writes the dead letters
 
 	source, queue, audit, connector string
 
@@ -47,33 +42,11 @@ type env struct {
 // is missing.
 func setup(t *testing.T) *env {
 	t.Helper()
-	if os.Getenv("FRESHET_E2E") != "1" {
-		t.Skip("end-to-end test against real Kafka: run `make e2e` (sets FRESHET_E2E=1)")
-	}
-	bin, bootstrap := os.Getenv("FRESHET_BIN"), os.Getenv("FRESHET_KAFKA_BOOTSTRAP")
-	if bin == "" || bootstrap == "" {
-		t.Fatalf("FRESHET_BIN=%q and FRESHET_KAFKA_BOOTSTRAP=%q must be set: run make build, tests/services/up.sh kafka, "+
-			"and source ${FRESHET_SERVICES_DIR:-/tmp/freshet-services}/env", bin, bootstrap)
-	}
-	if fi, err := os.Stat(bin); err != nil || fi.IsDir() {
-		t.Fatalf("FRESHET_BIN=%s: not a file: %v", bin, err)
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...),
-		kgo.ProducerLinger(20*time.Millisecond), kgo.MaxBufferedRecords(200000), kgo.ProducerBatchMaxBytes(1<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
-	pctx, pcancel := context.WithTimeout(ctx, 15*time.Second)
-	defer pcancel()
-	if err := cl.Ping(pctx); err != nil {
-		t.Fatalf("Kafka at %s does not answer (start it with tests/services/up.sh kafka): %v", bootstrap, err)
-	}
 	id := strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.Itoa(rand.IntN(1000))
 	e := &env{
-		t: t, ctx: ctx, bin: bin, bootstrap: bootstrap, cl: cl, adm: kadm.NewClient(cl),
+		Env: e2etest.Setup(t), t: t, ctx: ctx,
 		source: "orders-" + id, queue: "orders-dlq-" + id, audit: "freshet-dlq-audit-" + id, connector: "es-sink-" + id,
 		sink: &sinkFake{running: true},
 	}
@@ -81,38 +54,23 @@ func setup(t *testing.T) *env {
 		e.connector:         {"connector.class": "elasticsearch", "topics": e.source, dlq.KeyDLQTopic: e.queue},
 		"no-dlq-sink-" + id: {"connector.class": "file", "topics": e.source},
 	}
-	e.createTopic(e.source, 3)
-	e.createTopic(e.queue, 1)
+	e.cl = e.NewClient(t, kgo.ProducerLinger(20*time.Millisecond), kgo.MaxBufferedRecords(200000), kgo.ProducerBatchMaxBytes(1<<20))
+	e.CreateTopic(t, e.source, 3)
+	e.CreateTopic(t, e.queue, 1)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, _ = e.adm.DeleteTopics(ctx, e.audit)
-		_, _ = e.adm.DeleteGroups(ctx, dlq.Group(e.queue))
+		_, _ = e.Admin.DeleteTopics(ctx, e.audit)
+		_, _ = e.Admin.DeleteGroups(ctx, dlq.Group(e.queue))
 	})
 	e.serve()
 	return e
 }
 
-func (e *env) createTopic(name string, partitions int32) {
-	e.t.Helper()
-	resp, err := e.adm.CreateTopic(e.ctx, partitions, 1, nil, name)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		e.t.Fatalf("create topic %s: %v", name, err)
-	}
-	e.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, _ = e.adm.DeleteTopics(ctx, name)
-	})
-}
-
 // serve starts the fake worker REST API: connector configs, and the
 // dead-letter endpoints backed by a Drainer with the fake sink.
 func (e *env) serve() {
-	d, err := dlq.New([]kgo.Opt{kgo.SeedBrokers(strings.Split(e.bootstrap, ",")...)},
+	d, err := dlq.New([]kgo.Opt{kgo.SeedBrokers(strings.Split(e.Bootstrap, ",")...)},
 		dlq.WithAuditTopic(e.audit, 1),
 		dlq.WithConnectors(dlq.ConnectorsFunc(func(context.Context) (map[string]map[string]string, error) {
 			e.mu.Lock()
@@ -193,25 +151,13 @@ func (e *env) fill(n int) {
 // freshet runs `freshet dlq ARGS… --bootstrap-servers … --url … --audit-topic …`.
 func (e *env) freshet(args ...string) (stdout, stderr string, code int) {
 	e.t.Helper()
-	cmd := e.command(args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code = 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		e.t.Fatalf("run %s: %v", e.bin, err)
-	}
-	return out.String(), errb.String(), code
+	return e2etest.Run(e.t, e.command(args...))
 }
 
 func (e *env) command(args ...string) *exec.Cmd {
 	all := append([]string{"dlq"}, args...)
-	all = append(all, "--bootstrap-servers", e.bootstrap, "--url", e.url, "--audit-topic", e.audit)
-	return exec.CommandContext(e.ctx, e.bin, all...)
+	all = append(all, "--bootstrap-servers", e.Bootstrap, "--url", e.url, "--audit-topic", e.audit)
+	return exec.CommandContext(e.ctx, e.Bin, all...)
 }
 
 // replayJSON runs a replay with -o json and decodes its result.
@@ -228,42 +174,13 @@ func (e *env) replayJSON(args ...string) dlq.ReplayResult {
 	return res
 }
 
-func (e *env) endOffsets(topic string) map[int32]int64 {
-	e.t.Helper()
-	ends, err := e.adm.ListEndOffsets(e.ctx, topic)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	out := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
-	return out
-}
-
-func total(m map[int32]int64) int64 {
-	var n int64
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
+// count returns how many records topic holds.
+func (e *env) count(topic string) int64 { return e2etest.Sum(e.EndOffsets(e.t, topic)) }
 
 // cursor returns the drain group's committed offsets.
 func (e *env) cursor() map[int32]int64 {
 	e.t.Helper()
-	os, err := e.adm.FetchOffsets(e.ctx, dlq.Group(e.queue))
-	if errors.Is(err, kerr.GroupIDNotFound) {
-		return map[int32]int64{}
-	}
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	out := map[int32]int64{}
-	os.Each(func(o kadm.OffsetResponse) {
-		if o.Topic == e.queue {
-			out[o.Partition] = o.At
-		}
-	})
-	return out
+	return e.CommittedOffsets(e.t, dlq.Group(e.queue), e.queue)
 }
 
 // replayedCounts reads the source topic and counts, per dead-letter
@@ -271,7 +188,7 @@ func (e *env) cursor() map[int32]int64 {
 func (e *env) replayedCounts(n int) []uint8 {
 	e.t.Helper()
 	counts := make([]uint8, n)
-	ends := e.endOffsets(e.source)
+	ends := e.EndOffsets(e.t, e.source)
 	want := map[int32]kgo.Offset{}
 	left := 0
 	for p, o := range ends {
@@ -283,7 +200,7 @@ func (e *env) replayedCounts(n int) []uint8 {
 	if left == 0 {
 		return counts
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(e.bootstrap, ",")...),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(e.Bootstrap, ",")...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{e.source: want}), kgo.FetchMaxBytes(64<<20), kgo.FetchMaxPartitionBytes(32<<20))
 	if err != nil {
 		e.t.Fatal(err)

@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 const (
@@ -46,9 +48,9 @@ type lin struct {
 
 func TestLineage(t *testing.T) {
 	e := setup(t)
-	topic := uniqueName("lineage")
+	topic := e2etest.UniqueName("lineage")
 	table := topic // a valid table name: letters, digits and underscores
-	e.createTopic(t, topic, partitions)
+	e.CreateTopic(t, topic, partitions)
 
 	ctx := context.Background()
 	pg, err := pgx.Connect(ctx, e.pgURL)
@@ -83,7 +85,7 @@ func TestLineage(t *testing.T) {
 			Key: []byte("k-" + strconv.Itoa(i)), Value: b, Timestamp: base.Add(time.Duration(i) * time.Second)})
 		want[i] = produced{key: "k-" + strconv.Itoa(i), value: v}
 	}
-	cl := e.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl := e.NewClient(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	res := cl.ProduceSync(ctx, recs...)
 	if err := res.FirstErr(); err != nil {
 		t.Fatalf("produce: %v", err)
@@ -116,15 +118,16 @@ func TestLineage(t *testing.T) {
 		topic + "-redis": with("connector.class", "redis", "redis.uri", e.redisAddr, "redis.type", "hash",
 			"redis.key.template", "${topic}:${key}", "freshet.offsets.key", topic+":offsets"),
 	}
-	w := e.startWorker(t, dir, conns)
+	w := e.NewWorker(t, dir, e.WorkerProps(t, dir), conns)
+	w.Start()
 	for name := range conns {
-		w.waitRunning(name, time.Minute)
+		w.WaitRunning(name, time.Minute)
 	}
 
 	// File: one JSON line per record.
 	var fileRows map[string]lin
 	var fileVals map[string]map[string]any
-	w.waitFor(time.Minute, "every record in the file", func() (bool, string) {
+	w.WaitFor(time.Minute, "every record in the file", func() (bool, string) {
 		fileRows, fileVals = map[string]lin{}, map[string]map[string]any{}
 		b, err := os.ReadFile(out)
 		if err != nil {
@@ -157,7 +160,7 @@ func TestLineage(t *testing.T) {
 	// PostgreSQL: one row per record, with the _freshet_* columns.
 	pgRows := map[string]lin{}
 	pgVals := map[string]map[string]any{}
-	w.waitFor(time.Minute, "every record in PostgreSQL", func() (bool, string) {
+	w.WaitFor(time.Minute, "every record in PostgreSQL", func() (bool, string) {
 		rows, err := pg.Query(ctx, "SELECT id, name, score, _freshet_topic, _freshet_partition, _freshet_offset, "+
 			"_freshet_timestamp, _freshet_connector, _freshet_connector_version FROM "+pgx.Identifier{table}.Sanitize())
 		if err != nil {
@@ -187,7 +190,7 @@ func TestLineage(t *testing.T) {
 	// Redis: one hash per record, with the _freshet.* fields.
 	redisRows := map[string]lin{}
 	redisVals := map[string]map[string]any{}
-	w.waitFor(time.Minute, "every record in Redis", func() (bool, string) {
+	w.WaitFor(time.Minute, "every record in Redis", func() (bool, string) {
 		for i := range records {
 			id := strconv.Itoa(i)
 			if _, ok := redisRows[id]; ok {

@@ -26,9 +26,8 @@ import (
 	"github.com/freshet-dev/freshet/connectors/sdk"
 	"github.com/freshet-dev/freshet/runtime/metrics"
 	"github.com/freshet-dev/freshet/runtime/worker"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
-
-const stringConverter = "org.apache.kafka.connect.storage.StringConverter"
 
 // TestPrometheusScrapesWorkerUnderLoad runs two sink connectors in a worker
 // while records are produced at a steady rate, Prometheus scraping the
@@ -45,9 +44,9 @@ const stringConverter = "org.apache.kafka.connect.storage.StringConverter"
 //     other's true.
 func TestPrometheusScrapesWorkerUnderLoad(t *testing.T) {
 	e := setup(t)
-	run := uniqueName("obs")
+	run := e2etest.UniqueName("obs")
 	topic := run
-	e.createTopic(t, topic, 3)
+	e.CreateTopic(t, topic, 3)
 
 	c, err := metrics.New()
 	if err != nil {
@@ -62,7 +61,7 @@ func TestPrometheusScrapesWorkerUnderLoad(t *testing.T) {
 	e.eventually(t, 30*time.Second, "up{"+sel+"}", func(r []sample) bool { return len(r) == 1 && r[0].Value == 1 })
 
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	w, err := worker.New("obs-worker", map[string]string{"bootstrap.servers": e.bootstrap}, nil, log,
+	w, err := worker.New("obs-worker", map[string]string{"bootstrap.servers": e.Bootstrap}, nil, log,
 		worker.WithHooks(c), worker.WithFlushInterval(time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +79,7 @@ func TestPrometheusScrapesWorkerUnderLoad(t *testing.T) {
 		cn.out = filepath.Join(t.TempDir(), "out.txt")
 		cfg := map[string]string{
 			"name": cn.name, "connector.class": "delayed-file-sink", "tasks.max": "1", "topics": topic,
-			"key.converter": stringConverter, "value.converter": stringConverter,
+			"key.converter": e2etest.StringConverter, "value.converter": e2etest.StringConverter,
 			"freshness.budget.ms": strconv.FormatInt(cn.budget.Milliseconds(), 10),
 		}
 		if err := w.StartTask(ctx, worker.TaskID{Connector: cn.name}, delayedFileSink(cn.delay), cfg, map[string]string{"file": cn.out}); err != nil {
@@ -199,7 +198,7 @@ func TestPrometheusScrapesWorkerUnderLoad(t *testing.T) {
 // (milliseconds), once every record is acknowledged.
 func produce(t *testing.T, e env, topic string, total, perTick int, tick time.Duration) map[int]time.Time {
 	t.Helper()
-	cl := e.client(t, kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(0))
+	cl := e.NewClient(t, kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(0))
 	out := make(map[int]time.Time, total)
 	pad := strings.Repeat("x", 90)
 	var mu sync.Mutex

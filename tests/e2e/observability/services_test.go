@@ -1,27 +1,22 @@
 package observability
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
-// env is what the tests need from tests/services.
+// env is what the tests need from tests/services: Kafka and Prometheus.
 type env struct {
-	bootstrap  string // Kafka's PLAINTEXT listener
+	*e2etest.Kafka
 	prometheus string // Prometheus' base URL
 	targets    string // Prometheus' file_sd directory
 }
@@ -30,31 +25,13 @@ type env struct {
 // server is not set up or does not answer.
 func setup(t *testing.T) env {
 	t.Helper()
-	if os.Getenv("FRESHET_E2E") != "1" {
-		t.Skip("end-to-end test: set FRESHET_E2E=1 and start tests/services/up.sh kafka prometheus")
-	}
-	file := servicesEnv()
-	need := func(k string) string {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
-		if v := file[k]; v != "" {
-			return v
-		}
-		t.Fatalf("%s is not set: run tests/services/up.sh kafka prometheus, then source ${FRESHET_SERVICES_DIR:-/tmp/freshet-services}/env", k)
-		return ""
-	}
 	e := env{
-		bootstrap:  need("FRESHET_KAFKA_BOOTSTRAP"),
-		prometheus: need("FRESHET_PROMETHEUS_URL"),
-		targets:    need("FRESHET_PROMETHEUS_TARGETS_DIR"),
+		Kafka:      e2etest.NewKafka(t),
+		prometheus: e2etest.Getenv(t, "FRESHET_PROMETHEUS_URL"),
+		targets:    e2etest.Getenv(t, "FRESHET_PROMETHEUS_TARGETS_DIR"),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	cl := e.client(t)
-	if _, err := kadm.NewClient(cl).BrokerMetadata(ctx); err != nil {
-		t.Fatalf("kafka at %s is not reachable (tests/services/up.sh kafka): %v", e.bootstrap, err)
-	}
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.prometheus+"/-/ready", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -68,64 +45,6 @@ func setup(t *testing.T) env {
 		t.Fatalf("FRESHET_PROMETHEUS_TARGETS_DIR=%s is not a directory: %v", e.targets, err)
 	}
 	return e
-}
-
-// servicesEnv reads the exports of $FRESHET_SERVICES_DIR/env.
-func servicesEnv() map[string]string {
-	dir := os.Getenv("FRESHET_SERVICES_DIR")
-	if dir == "" {
-		dir = "/tmp/freshet-services"
-	}
-	f, err := os.Open(filepath.Join(dir, "env"))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "=")
-		if ok {
-			if u, err := strconv.Unquote(v); err == nil {
-				v = u
-			}
-			out[k] = strings.Trim(v, "'")
-		}
-	}
-	return out
-}
-
-// client returns a Kafka client, closed at cleanup.
-func (e env) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(e.bootstrap)}, opts...)...)
-	if err != nil {
-		t.Fatalf("kafka client: %v", err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
-
-// createTopic creates a topic and deletes it when the test ends.
-func (e env) createTopic(t *testing.T, name string, partitions int32) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := kadm.NewClient(e.client(t)).CreateTopic(ctx, partitions, 1, nil, name); err != nil {
-		t.Fatalf("create topic %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(e.bootstrap))
-		if err != nil {
-			return
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := kadm.NewClient(cl).DeleteTopics(ctx, name); err != nil {
-			t.Logf("delete topic %s: %v", name, err)
-		}
-	})
 }
 
 // scrape makes Prometheus scrape addr, labelled run=id, until the test ends.
@@ -209,9 +128,4 @@ func byLabel(res []sample, label string) map[string]float64 {
 		out[s.Metric[label]] = s.Value
 	}
 	return out
-}
-
-// uniqueName returns prefix plus a suffix no other run uses.
-func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s-%s-%04x", prefix, strconv.FormatInt(time.Now().UnixMilli(), 36), rand.IntN(1<<16))
 }

@@ -12,19 +12,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/freshet-dev/freshet/dlq"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 	"github.com/freshet-dev/freshet/tests/e2e/sinks"
 )
 
 // replayJSON runs `freshet dlq replay … -o json` and decodes its result.
-func (w *worker) replayJSON(e *env, args ...string) dlq.ReplayResult {
-	w.t.Helper()
-	out, errOut, code := w.freshet(e, append(append([]string{"replay"}, args...), "-o", "json")...)
+func (e *env) replayJSON(w *e2etest.Worker, args ...string) dlq.ReplayResult {
+	e.t.Helper()
+	out, errOut, code := e.freshet(w, append(append([]string{"replay"}, args...), "-o", "json")...)
 	if code != 0 {
-		w.t.Fatalf("freshet dlq replay %v: exit %d: %s %s", args, code, out, errOut)
+		e.t.Fatalf("freshet dlq replay %v: exit %d: %s %s", args, code, out, errOut)
 	}
 	var res dlq.ReplayResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		w.t.Fatalf("replay output: %v: %s", err, out)
+		e.t.Fatalf("replay output: %v: %s", err, out)
 	}
 	return res
 }
@@ -41,15 +42,15 @@ func (w *worker) replayJSON(e *env, args ...string) dlq.ReplayResult {
 func TestDrainLoop(t *testing.T) {
 	e := setup(t)
 	topic, dlqTopic := e.name("orders"), e.name("orders_dlq")
-	e.createTopic(topic, 3)
-	e.deleteTopicAtCleanup(dlqTopic)
+	e.CreateTopic(t, topic, 3)
+	e.DeleteTopicAtCleanup(t, dlqTopic)
 	e.exec(fmt.Sprintf(`CREATE TABLE %s."%s" (seq bigint, qty bigint, name text,
 		CONSTRAINT qty_nonneg CHECK (qty >= 0), CONSTRAINT no_poison CHECK (name <> 'poison'))`, e.schema, topic))
 	const conn = "pg-orders"
 	cfg := dlqConfig(e.pgSink(topic, "insert.mode", "insert", "pk.mode", "none"), dlqTopic)
 	w := e.newWorker(map[string]map[string]string{conn: cfg})
-	w.start()
-	w.waitRunning(60*time.Second, conn)
+	w.Start()
+	w.WaitRunning(conn, 60*time.Second)
 
 	const n, bugs, poisons = 4000, 3000, 50
 	var recs []rec
@@ -63,17 +64,17 @@ func TestDrainLoop(t *testing.T) {
 		}
 		recs = append(recs, rec{key: fmt.Sprint(i % 97), value: v})
 	}
-	produced := e.produce(kgos(topic, recs)...)
+	produced := e.Produce(t, kgos(topic, recs)...)
 	start := time.Now()
-	w.waitFor(90*time.Second, "the good rows and the dead letters", func() (bool, string) {
-		rows, dls := e.count(topic), total(e.endOffsets(dlqTopic))
+	w.WaitFor(90*time.Second, "the good rows and the dead letters", func() (bool, string) {
+		rows, dls := e.count(topic), e2etest.Sum(e.EndOffsets(t, dlqTopic))
 		return rows == n-bugs && dls == bugs+poisons, fmt.Sprintf("%d rows, %d dead letters", rows, dls)
 	})
 	t.Logf("FIGURE %d records: %d rows and %d dead letters in %.1fs", len(produced), n-bugs, bugs+poisons, time.Since(start).Seconds())
 
 	// inspect sees both kinds; a replay before the fix would fail again, so
 	// the dry run only counts.
-	if out, errOut, code := w.freshet(e, "replay", conn, "--to", "sink", "--match", "qty_nonneg", "--dry-run"); code != 0 ||
+	if out, errOut, code := e.freshet(w, "replay", conn, "--to", "sink", "--match", "qty_nonneg", "--dry-run"); code != 0 ||
 		!strings.Contains(out, fmt.Sprintf("would replay %s of", commas(bugs))) {
 		t.Fatalf("dry run: exit %d: %s %s", code, out, errOut)
 	}
@@ -83,12 +84,12 @@ func TestDrainLoop(t *testing.T) {
 
 	// A throttled replay into the sink, SIGKILLed about a third of the way.
 	const rate = 400
-	cmd := w.command(e, "replay", conn, "--to", "sink", "--match", "qty_nonneg", "--rate", fmt.Sprint(rate))
+	cmd := e.command(w, "replay", conn, "--to", "sink", "--match", "qty_nonneg", "--rate", fmt.Sprint(rate))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	killAt := int64(n - bugs + bugs/3)
-	waitFor(t, 60*time.Second, "the replay to get a third of the way", func() (bool, string) {
+	e2etest.WaitFor(t, 60*time.Second, "the replay to get a third of the way", func() (bool, string) {
 		c := e.count(topic)
 		return c >= killAt, fmt.Sprintf("%d rows", c)
 	})
@@ -129,7 +130,7 @@ func TestDrainLoop(t *testing.T) {
 		}
 	}()
 	wallStart := time.Now()
-	res := w.replayJSON(e, conn, "--to", "sink", "--match", "qty_nonneg", "--rate", fmt.Sprint(rate))
+	res := e.replayJSON(w, conn, "--to", "sink", "--match", "qty_nonneg", "--rate", fmt.Sprint(rate))
 	wall := time.Since(wallStart)
 	close(stopSampling)
 	<-sampled
@@ -182,27 +183,27 @@ func TestDrainLoop(t *testing.T) {
 	}
 
 	// The same replay again does nothing.
-	again := w.replayJSON(e, conn, "--to", "sink", "--match", "qty_nonneg")
+	again := e.replayJSON(w, conn, "--to", "sink", "--match", "qty_nonneg")
 	if again.Replayed != 0 || again.Recovered != 0 || e.count(topic) != n {
 		t.Errorf("second identical replay: %+v; table %d rows, want %d", again, e.count(topic), n)
 	}
 
 	// The poison records: fixed, then replayed through the source topic once.
 	e.exec(fmt.Sprintf(`ALTER TABLE %s."%s" DROP CONSTRAINT no_poison`, e.schema, topic))
-	srcBefore := total(e.endOffsets(topic))
-	src := w.replayJSON(e, conn, "--to", "source")
+	srcBefore := e2etest.Sum(e.EndOffsets(t, topic))
+	src := e.replayJSON(w, conn, "--to", "source")
 	if src.Replayed != poisons {
 		t.Errorf("replay --to source replayed %d, want %d", src.Replayed, poisons)
 	}
-	w.waitFor(60*time.Second, "the poison records in the table", func() (bool, string) {
+	w.WaitFor(60*time.Second, "the poison records in the table", func() (bool, string) {
 		c := e.count(topic)
 		return c == n+poisons, fmt.Sprintf("%d rows", c)
 	})
-	if got := total(e.endOffsets(topic)) - srcBefore; got != poisons {
+	if got := e2etest.Sum(e.EndOffsets(t, topic)) - srcBefore; got != poisons {
 		t.Errorf("the source topic grew by %d records, want %d", got, poisons)
 	}
 	var replayed []*kgo.Record
-	for _, r := range e.readTopic(topic) {
+	for _, r := range e.ReadTopic(t, topic) {
 		if _, ok := header(r, dlq.HeaderReplayID); ok {
 			replayed = append(replayed, r)
 		}
@@ -218,7 +219,7 @@ func TestDrainLoop(t *testing.T) {
 			}
 		}
 	}
-	if again := w.replayJSON(e, conn, "--to", "source"); again.Replayed != 0 {
+	if again := e.replayJSON(w, conn, "--to", "source"); again.Replayed != 0 {
 		t.Errorf("second replay --to source replayed %d", again.Replayed)
 	}
 	ref2, _ := sinks.PGReference{InsertMode: "insert", PKMode: "none"}.Rows(sdkRecords(t, produced, nil), nil, nil)
@@ -226,10 +227,10 @@ func TestDrainLoop(t *testing.T) {
 	if d := diffTables(e.readTable(topic, nil, "seq", "qty", "name"), ref2); d != "" {
 		t.Errorf("after the replay to source, the table differs from the reference: %s", d)
 	}
-	if dls := total(e.endOffsets(dlqTopic)); dls != bugs+poisons {
+	if dls := e2etest.Sum(e.EndOffsets(t, dlqTopic)); dls != bugs+poisons {
 		t.Errorf("the dead-letter topic grew to %d records: a replayed record failed again", dls)
 	}
-	out, errOut, code := w.freshet(e, "list", "-o", "json", "--no-scan")
+	out, errOut, code := e.freshet(w, "list", "-o", "json", "--no-scan")
 	var sums []dlq.Summary
 	if code != 0 || json.Unmarshal([]byte(out), &sums) != nil {
 		t.Fatalf("list: exit %d: %s %s", code, out, errOut)
@@ -239,7 +240,7 @@ func TestDrainLoop(t *testing.T) {
 			t.Errorf("depth of %s after draining = %d, want 0", dlqTopic, s.Depth)
 		}
 	}
-	w.assertTasksRunning(conn)
+	e.assertTasksRunning(w, conn)
 }
 
 // commas renders n as `freshet dlq` does: 3,000.

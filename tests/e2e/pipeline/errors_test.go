@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // TestToleranceNoneAndRetries is the rest of issue 4 done-means 1 through a
@@ -17,14 +19,14 @@ func TestToleranceNoneAndRetries(t *testing.T) {
 	e := setup(t)
 	strict, flaky := e.name("strict"), e.name("flaky")
 	flakyDLQ := e.name("flaky_dlq")
-	e.createTopic(strict, 1)
-	e.createTopic(flaky, 3)
-	e.deleteTopicAtCleanup(flakyDLQ)
+	e.CreateTopic(t, strict, 1)
+	e.CreateTopic(t, flaky, 3)
+	e.DeleteTopicAtCleanup(t, flakyDLQ)
 	e.exec(fmt.Sprintf(`CREATE TABLE %s."%s" (seq bigint, qty bigint, CONSTRAINT qty_nonneg CHECK (qty >= 0))`, e.schema, strict))
 	pgAddr := strings.TrimPrefix(e.pgURL[strings.Index(e.pgURL, "@")+1:], "")
 	pgAddr = pgAddr[:strings.IndexAny(pgAddr, "/?")]
-	px := newProxy(t, pgAddr)
-	viaProxy := strings.Replace(e.pgURL, pgAddr, px.addr(), 1)
+	px := e2etest.NewProxy(t, pgAddr)
+	viaProxy := strings.Replace(e.pgURL, pgAddr, px.Addr(), 1)
 
 	strictCfg := e.pgSink(strict, "insert.mode", "insert", "pk.mode", "none")
 	strictCfg["errors.tolerance"] = "none"
@@ -33,8 +35,9 @@ func TestToleranceNoneAndRetries(t *testing.T) {
 	flakyCfg["errors.retry.timeout"] = "-1"
 	flakyCfg["errors.retry.delay.max.ms"] = "2000"
 	w := e.newWorker(map[string]map[string]string{"pg-strict": strictCfg, "pg-flaky": flakyCfg})
-	w.start()
-	w.waitRunning(60*time.Second, "pg-strict", "pg-flaky")
+	w.Start()
+	w.WaitRunning("pg-strict", 60*time.Second)
+	w.WaitRunning("pg-flaky", 60*time.Second)
 
 	// tolerance=none: the violating record fails the task.
 	var recs []rec
@@ -45,10 +48,10 @@ func TestToleranceNoneAndRetries(t *testing.T) {
 		}
 		recs = append(recs, rec{key: "k", value: map[string]any{"seq": i, "qty": q}})
 	}
-	e.produce(kgos(strict, recs)...)
+	e.Produce(t, kgos(strict, recs)...)
 	var trace string
-	w.waitFor(60*time.Second, "the strict task to fail", func() (bool, string) {
-		st, err := w.status("pg-strict")
+	w.WaitFor(60*time.Second, "the strict task to fail", func() (bool, string) {
+		st, err := w.Status("pg-strict")
 		if err != nil || len(st.Tasks) == 0 {
 			return false, fmt.Sprint(st, err)
 		}
@@ -74,26 +77,26 @@ func TestToleranceNoneAndRetries(t *testing.T) {
 		}
 		return out
 	}
-	e.produce(kgos(flaky, batch(0, 100))...)
-	w.waitFor(60*time.Second, "100 rows through the proxy", func() (bool, string) {
+	e.Produce(t, kgos(flaky, batch(0, 100))...)
+	w.WaitFor(60*time.Second, "100 rows through the proxy", func() (bool, string) {
 		n := e.count(flaky)
 		return n == 100, fmt.Sprintf("%d rows", n)
 	})
-	px.down()
-	e.produce(kgos(flaky, batch(100, 200))...)
+	px.Down()
+	e.Produce(t, kgos(flaky, batch(100, 200))...)
 	time.Sleep(6 * time.Second) // several rounds of retries
 	if n := e.count(flaky); n != 100 {
 		t.Errorf("%d rows while PostgreSQL was unreachable, want 100", n)
 	}
-	w.assertTasksRunning("pg-flaky")
-	px.up()
+	e.assertTasksRunning(w, "pg-flaky")
+	px.Up()
 	up := time.Now()
-	w.waitFor(60*time.Second, "all 300 rows after PostgreSQL is back", func() (bool, string) {
+	w.WaitFor(60*time.Second, "all 300 rows after PostgreSQL is back", func() (bool, string) {
 		n := e.count(flaky)
 		return n == 300, fmt.Sprintf("%d rows", n)
 	})
 	t.Logf("FIGURE all rows written %.1fs after the proxy came back", time.Since(up).Seconds())
-	if n := total(e.endOffsets(flakyDLQ)); n != 0 {
+	if n := e2etest.Sum(e.EndOffsets(t, flakyDLQ)); n != 0 {
 		t.Errorf("%d dead letters: retriable errors reached the dead-letter topic", n)
 	}
 	var seqs int64
@@ -101,5 +104,5 @@ func TestToleranceNoneAndRetries(t *testing.T) {
 	if seqs != 300 {
 		t.Errorf("%d distinct records in the table, want 300 (each once)", seqs)
 	}
-	w.assertTasksRunning("pg-flaky")
+	e.assertTasksRunning(w, "pg-flaky")
 }

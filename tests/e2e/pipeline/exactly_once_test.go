@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 	"github.com/freshet-dev/freshet/tests/e2e/sinks"
 )
 
@@ -39,11 +40,11 @@ func dropTombstones(cfg map[string]string) map[string]string {
 //     duplicate would be an extra entry).
 func TestExactlyOnceUnderSIGKILL(t *testing.T) {
 	e := setup(t)
-	rnd := newRand(t)
+	rnd := e2etest.NewRand(t)
 	topic := e.name("events")
-	e.createTopic(topic, 3)
+	e.CreateTopic(t, topic, 3)
 	insertDLQ := e.name("events_insert_dlq")
-	e.deleteTopicAtCleanup(insertDLQ)
+	e.DeleteTopicAtCleanup(t, insertDLQ)
 	streamKey := e.prefix + ":stream"
 	conns := map[string]map[string]string{
 		"pg-upsert": e.pgSink(topic, "insert.mode", "upsert", "pk.mode", "record_key", "pk.fields", "id", "delete.enabled", "true"),
@@ -84,7 +85,7 @@ func TestExactlyOnceUnderSIGKILL(t *testing.T) {
 				batch[i] = r.kgo(topic)
 			}
 			pctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			res := e.kc.ProduceSync(pctx, batch...)
+			res := e.Client.ProduceSync(pctx, batch...)
 			cancel()
 			if err := res.FirstErr(); err != nil {
 				mu.Lock()
@@ -104,23 +105,25 @@ func TestExactlyOnceUnderSIGKILL(t *testing.T) {
 	start := time.Now()
 	for i := range kills {
 		before := e.count(topic + "_log")
-		w.start()
+		w.Start()
 		if i == 0 {
-			w.waitRunning(60*time.Second, names...)
+			for _, name := range names {
+				w.WaitRunning(name, 60*time.Second)
+			}
 		}
 		// A restart first waits for the killed consumers' sessions to
 		// expire: wait until the sinks write again, then kill at a random
 		// moment while they keep writing.
-		w.waitFor(60*time.Second, "the insert sink to write again", func() (bool, string) {
+		w.WaitFor(60*time.Second, "the insert sink to write again", func() (bool, string) {
 			n := e.count(topic + "_log")
 			return n > before, fmt.Sprintf("%d rows (%d before the start)", n, before)
 		})
-		d := randomDuration(rnd, 0, 2500*time.Millisecond)
+		d := e2etest.RandomDuration(rnd, 0, 2500*time.Millisecond)
 		time.Sleep(d)
-		if !w.running() {
-			t.Fatalf("worker exited on its own before kill %d: %v", i+1, w.exitErr())
+		if !w.Running() {
+			t.Fatalf("worker exited on its own before kill %d: %v", i+1, w.ExitErr())
 		}
-		w.kill()
+		w.Kill()
 		mu.Lock()
 		n := len(produced)
 		mu.Unlock()
@@ -133,8 +136,10 @@ func TestExactlyOnceUnderSIGKILL(t *testing.T) {
 	}
 	t.Logf("FIGURE %d SIGKILLs in %.0fs while %d records were produced", kills, time.Since(start).Seconds(), len(produced))
 
-	w.start()
-	w.waitRunning(60*time.Second, names...)
+	w.Start()
+	for _, name := range names {
+		w.WaitRunning(name, 60*time.Second)
+	}
 	recs := sdkRecords(t, produced, nil)
 	isTomb := func(r *sdk.Record) bool { return r.Value == nil }
 	upsertRef, err := sinks.PGReference{InsertMode: "upsert", PKMode: "record_key", PKFields: []string{"id"}, Delete: true}.Rows(recs, nil, nil)
@@ -174,7 +179,7 @@ func TestExactlyOnceUnderSIGKILL(t *testing.T) {
 	}
 	for _, c := range checks {
 		start := time.Now()
-		w.waitFor(90*time.Second, c.name+" to match its reference", func() (bool, string) {
+		w.WaitFor(90*time.Second, c.name+" to match its reference", func() (bool, string) {
 			d := c.diff()
 			return d == "", d
 		})
@@ -182,14 +187,14 @@ func TestExactlyOnceUnderSIGKILL(t *testing.T) {
 	}
 	t.Logf("FIGURE references: %d upsert rows, %d insert rows, %d hashes, %d stream entries from %d records",
 		len(upsertRef), len(insertRef), len(hashRef), len(wantStream), len(recs))
-	if n := total(e.endOffsets(insertDLQ)); n != 0 {
-		for _, dl := range e.readTopic(insertDLQ)[:min(3, int(n))] {
+	if n := e2etest.Sum(e.EndOffsets(t, insertDLQ)); n != 0 {
+		for _, dl := range e.ReadTopic(t, insertDLQ)[:min(3, int(n))] {
 			m, _ := header(dl, "__connect.errors.exception.message")
 			t.Logf("dead letter: %s", m)
 		}
 		t.Errorf("the insert sink dead-lettered %d records: duplicates were written", n)
 	}
-	w.assertTasksRunning(names...)
+	e.assertTasksRunning(w, names...)
 }
 
 // streamDiff compares a stream's entries, by their seq field, with want

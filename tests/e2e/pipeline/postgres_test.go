@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 	"github.com/freshet-dev/freshet/tests/e2e/sinks"
 )
 
@@ -76,8 +77,8 @@ func diffTables(got, want map[string]sinks.Row) string {
 func TestPostgresSinkThroughWorker(t *testing.T) {
 	e := setup(t)
 	topic, dlqTopic := e.name("items"), e.name("items_dlq")
-	e.createTopic(topic, 3)
-	e.deleteTopicAtCleanup(dlqTopic)
+	e.CreateTopic(t, topic, 3)
+	e.DeleteTopicAtCleanup(t, dlqTopic)
 	const conn = "pg-items"
 	cfg := insertSrc(dlqConfig(e.pgSink(topic,
 		"insert.mode", "upsert", "pk.mode", "record_key", "pk.fields", "id",
@@ -91,11 +92,11 @@ func TestPostgresSinkThroughWorker(t *testing.T) {
 		phaseA = append(phaseA, rec{key: fmt.Sprint(i), value: map[string]any{"name": fmt.Sprintf("item %d", i), "qty": i}})
 	}
 	var produced []*kgo.Record
-	produced = append(produced, e.produce(withHeader(kgos(topic, phaseA), ts)...)...)
+	produced = append(produced, e.Produce(t, withHeader(kgos(topic, phaseA), ts)...)...)
 	start := time.Now()
-	w.start()
-	w.waitRunning(60*time.Second, conn)
-	w.waitFor(60*time.Second, "200 rows in the auto-created table", func() (bool, string) {
+	w.Start()
+	w.WaitRunning(conn, 60*time.Second)
+	w.WaitFor(60*time.Second, "200 rows in the auto-created table", func() (bool, string) {
 		if !e.tableExists(topic) {
 			return false, "no table yet"
 		}
@@ -139,7 +140,7 @@ func TestPostgresSinkThroughWorker(t *testing.T) {
 		phaseB = append(phaseB, rec{key: fmt.Sprint(i), value: map[string]any{"name": fmt.Sprintf("item %d", i), "qty": i}})
 	}
 	startB := time.Now()
-	pb := e.produce(withHeader(kgos(topic, phaseB), ts)...)
+	pb := e.Produce(t, withHeader(kgos(topic, phaseB), ts)...)
 	produced = append(produced, pb...)
 
 	failed := func(r *sdk.Record) bool {
@@ -155,12 +156,12 @@ func TestPostgresSinkThroughWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.waitFor(60*time.Second, "4 dead letters", func() (bool, string) {
-		n := total(e.endOffsets(dlqTopic))
+	w.WaitFor(60*time.Second, "4 dead letters", func() (bool, string) {
+		n := e2etest.Sum(e.EndOffsets(t, dlqTopic))
 		return n >= 4, fmt.Sprintf("%d dead letters", n)
 	})
 	var cols []string
-	w.waitFor(60*time.Second, "the table to match the reference", func() (bool, string) {
+	w.WaitFor(60*time.Second, "the table to match the reference", func() (bool, string) {
 		cols = e.columns(topic)
 		fillNull(ref, cols)
 		d := diffTables(e.readTable(topic, []string{"id"}), ref)
@@ -181,7 +182,7 @@ func TestPostgresSinkThroughWorker(t *testing.T) {
 		t.Errorf("reference row 2 = %v, want it unchanged by the violating upsert (qty 2)", ref["2"])
 	}
 
-	dls := e.readTopic(dlqTopic)
+	dls := e.ReadTopic(t, dlqTopic)
 	if len(dls) != 4 {
 		t.Fatalf("dead-letter topic holds %d records, want 4", len(dls))
 	}
@@ -215,7 +216,7 @@ func TestPostgresSinkThroughWorker(t *testing.T) {
 	if len(byKey) != 0 {
 		t.Errorf("no dead letter for keys %v", slices.Collect(mapKeys(byKey)))
 	}
-	w.assertTasksRunning(conn)
+	e.assertTasksRunning(w, conn)
 }
 
 func kgos(topic string, recs []rec) []*kgo.Record {

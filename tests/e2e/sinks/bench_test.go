@@ -3,7 +3,6 @@ package sinks
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -13,19 +12,17 @@ import (
 	"github.com/freshet-dev/freshet/connectors/postgres"
 	"github.com/freshet-dev/freshet/connectors/redis"
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
-// benchService returns a server address like service, but skips when none is
+// benchService returns a server address like e2etest.Getenv, but skips when none is
 // configured: benchmarks are not end-to-end tests.
 func benchService(b *testing.B, name string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
+	v, ok := e2etest.Lookup(name)
+	if !ok {
+		b.Skipf("%s is not set: run tests/services/up.sh postgres redis", name)
 	}
-	if v := servicesEnv()[name]; v != "" {
-		return v
-	}
-	b.Skipf("%s is not set: run tests/services/up.sh postgres redis", name)
-	return ""
+	return v
 }
 
 var benchSchema = sdk.NewStruct("product").

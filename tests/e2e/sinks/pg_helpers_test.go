@@ -11,6 +11,7 @@ import (
 
 	"github.com/freshet-dev/freshet/connectors/postgres"
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // pgEnv is one test's corner of the shared PostgreSQL server: its own schema,
@@ -23,7 +24,7 @@ type pgEnv struct {
 
 func newPG(t testing.TB) *pgEnv {
 	t.Helper()
-	url := service(t, "FRESHET_POSTGRES_URL")
+	url := e2etest.Getenv(t, "FRESHET_POSTGRES_URL")
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, url)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 var (
@@ -497,8 +498,8 @@ func TestPostgresOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, u.Host)
-	u.Host = p.addr()
+	p := e2etest.NewProxy(t, u.Host)
+	u.Host = p.Addr()
 	e.exec(t, "CREATE TABLE "+e.schema+".outage (id bigint PRIMARY KEY, name text, price double precision)")
 	task := pgTask(t, e.config("outage", "connection.url", u.String(), "insert.mode", "upsert", "pk.mode", "record_key",
 		"delete.enabled", "true", "retry.backoff.ms", "250", "max.retries", "20"))
@@ -546,8 +547,8 @@ func TestPostgresLostCommitReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, u.Host)
-	u.Host = p.addr()
+	p := e2etest.NewProxy(t, u.Host)
+	u.Host = p.Addr()
 	e.exec(t, "CREATE TABLE "+e.schema+".lost (id bigint, name text, price double precision)")
 	task := pgTask(t, e.config("lost", "connection.url", u.String()))
 	var recs []sdk.Record
@@ -557,7 +558,7 @@ func TestPostgresLostCommitReply(t *testing.T) {
 	put(t, task, recs[:20])
 	p.LoseReplyTo("; COMMIT")
 	put(t, task, recs[20:])
-	if p.fired.Load() != 1 {
+	if p.Fired() != 1 {
 		t.Fatal("the COMMIT's reply was not lost")
 	}
 	checkTable(t, e, "lost", PGReference{InsertMode: "insert", PKMode: "none"}, recs, nil, nil)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/freshet-dev/freshet/connectors/redis"
 	"github.com/freshet-dev/freshet/connectors/sdk"
+	"github.com/freshet-dev/freshet/tests/e2e/e2etest"
 )
 
 // redisEnv is one test's corner of a Redis server: topics (and so keys)
@@ -31,7 +32,7 @@ type redisEnv struct {
 
 func newRedis(t testing.TB) *redisEnv {
 	t.Helper()
-	return newRedisAt(t, service(t, "FRESHET_REDIS_ADDR"))
+	return newRedisAt(t, e2etest.Getenv(t, "FRESHET_REDIS_ADDR"))
 }
 
 func newRedisAt(t testing.TB, addr string) *redisEnv {
@@ -296,7 +297,7 @@ func TestRedisCrashHash(t *testing.T) {
 // always) SIGKILLed under load and restarted a second later: Put retries
 // through it, nothing is lost, nothing is written twice.
 func TestRedisRestart(t *testing.T) {
-	service(t, "FRESHET_REDIS_ADDR") // the e2e gate; this test runs its own server
+	e2etest.Getenv(t, "FRESHET_REDIS_ADDR") // the e2e gate; this test runs its own server
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("redis-server: %v (tests/services/up.sh redis installs it)", err)
@@ -382,9 +383,9 @@ func firstDiff(a, b []string) int {
 // reloads the stored offsets before retrying, and appends nothing twice.
 func TestRedisLostExecReply(t *testing.T) {
 	e := newRedis(t)
-	p := newProxy(t, e.addr)
+	p := e2etest.NewProxy(t, e.addr)
 	topic := e.prefix + "-lost"
-	task := redisTask(t, e.config("lost", "redis.uri", p.addr(), "redis.type", "stream", "redis.key.template", "${topic}"))
+	task := redisTask(t, e.config("lost", "redis.uri", p.Addr(), "redis.type", "stream", "redis.key.template", "${topic}"))
 	var recs []sdk.Record
 	for i := range int64(40) {
 		recs = append(recs, item(topic, 0, i, i, "n"+strconv.Itoa(int(i)), nil))
@@ -392,7 +393,7 @@ func TestRedisLostExecReply(t *testing.T) {
 	put(t, task, recs[:20])
 	p.LoseReplyTo("$4\r\nexec\r\n") // go-redis sends command names in lower case
 	put(t, task, recs[20:])
-	if p.fired.Load() != 1 {
+	if p.Fired() != 1 {
 		t.Fatal("the EXEC's reply was not lost")
 	}
 	got := e.stream(t, topic)

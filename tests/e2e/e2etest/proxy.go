@@ -1,8 +1,7 @@
-package sinks
+package e2etest
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -10,13 +9,13 @@ import (
 	"time"
 )
 
-// proxy forwards TCP connections to a server. Down closes every connection
+// Proxy forwards TCP connections to a server. Down closes every connection
 // and refuses new ones until Up: to the client, the server has gone away, as
 // in a restart, without disturbing the shared server or its other users.
 // LoseReplyTo makes the server's answer to a given request vanish: the
 // request reaches the server and takes effect, the client sees its
 // connection drop instead of the answer.
-type proxy struct {
+type Proxy struct {
 	ln      net.Listener
 	target  string
 	mu      sync.Mutex
@@ -27,22 +26,24 @@ type proxy struct {
 	fired   atomic.Int32
 }
 
-func newProxy(t testing.TB, target string) *proxy {
+// NewProxy starts a proxy to target on a loopback port, stopped when t ends.
+func NewProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
 	return p
 }
 
-func (p *proxy) addr() string { return p.ln.Addr().String() }
+// Addr is the proxy's host:port, for the client to dial instead of target.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-func (p *proxy) accept() {
+func (p *Proxy) accept() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
@@ -78,7 +79,9 @@ func (p *proxy) accept() {
 	}
 }
 
-func (p *proxy) track(cs ...net.Conn) bool {
+// track records a connection pair, or closes it when the proxy went down
+// while it was being dialed.
+func (p *Proxy) track(cs ...net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.down {
@@ -95,7 +98,7 @@ func (p *proxy) track(cs ...net.Conn) bool {
 
 // pipe copies src to dst, showing each chunk to inspect first, and dropping
 // it instead while lose is set.
-func (p *proxy) pipe(dst, src net.Conn, inspect func([]byte), lose *atomic.Bool) {
+func (p *Proxy) pipe(dst, src net.Conn, inspect func([]byte), lose *atomic.Bool) {
 	defer p.wg.Done()
 	defer dst.Close()
 	defer src.Close()
@@ -113,9 +116,6 @@ func (p *proxy) pipe(dst, src net.Conn, inspect func([]byte), lose *atomic.Bool)
 			}
 		}
 		if err != nil {
-			if err != io.EOF {
-				return
-			}
 			return
 		}
 	}
@@ -123,13 +123,16 @@ func (p *proxy) pipe(dst, src net.Conn, inspect func([]byte), lose *atomic.Bool)
 
 // LoseReplyTo arms the proxy: the next request containing pattern reaches
 // the server, but its reply is dropped and the connection closed.
-func (p *proxy) LoseReplyTo(pattern string) {
+func (p *Proxy) LoseReplyTo(pattern string) {
 	b := []byte(pattern)
 	p.trigger.Store(&b)
 }
 
+// Fired is how many replies LoseReplyTo made vanish.
+func (p *Proxy) Fired() int { return int(p.fired.Load()) }
+
 // Down cuts every connection and refuses new ones.
-func (p *proxy) Down() {
+func (p *Proxy) Down() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.down = true
@@ -140,13 +143,13 @@ func (p *proxy) Down() {
 }
 
 // Up accepts connections again.
-func (p *proxy) Up() {
+func (p *Proxy) Up() {
 	p.mu.Lock()
 	p.down = false
 	p.mu.Unlock()
 }
 
-func (p *proxy) close() {
+func (p *Proxy) close() {
 	p.ln.Close()
 	p.Down()
 	p.wg.Wait()
