@@ -2,9 +2,7 @@ package datagen
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/freshet-dev/freshet/connectors/sdk"
@@ -55,10 +53,8 @@ func (t *task) Start(ctx context.Context, cfg map[string]string, offsets sdk.Off
 		if err != nil {
 			return fmt.Errorf("read offset of datagen task %d: %w", index, err)
 		}
-		if v, ok := off[seqField]; ok && v != nil {
-			if t.seq, err = sequence(v); err != nil {
-				return sdk.Fatal(fmt.Errorf("read offset of datagen task %d: %w", index, err))
-			}
+		if t.seq, err = sdk.OffsetInt(off, seqField); err != nil {
+			return sdk.Fatal(fmt.Errorf("read offset of datagen task %d: %w", index, err))
 		}
 	}
 	t.limit = -1
@@ -70,37 +66,6 @@ func (t *task) Start(ctx context.Context, cfg map[string]string, offsets sdk.Off
 		t.pacer = newPacer(c.RatePerSec/float64(count), maxBatch, t.now())
 	}
 	return nil
-}
-
-// sequence reads a persisted sequence number, whatever number type the
-// offset store decoded it to.
-func sequence(v any) (int64, error) {
-	var n int64
-	switch x := v.(type) {
-	case int64:
-		n = x
-	case int:
-		n = int64(x)
-	case int32:
-		n = int64(x)
-	case float64:
-		if x != math.Trunc(x) || x > math.MaxInt64 {
-			return 0, fmt.Errorf("seq %v is not an integer", x)
-		}
-		n = int64(x)
-	case json.Number:
-		i, err := x.Int64()
-		if err != nil {
-			return 0, fmt.Errorf("seq %q: %w", x, err)
-		}
-		n = i
-	default:
-		return 0, fmt.Errorf("seq has type %T, want an integer", v)
-	}
-	if n < 0 {
-		return 0, fmt.Errorf("seq %d is negative", n)
-	}
-	return n, nil
 }
 
 // Poll returns the next batch: up to 500 records, or what the rate allows

@@ -3,12 +3,10 @@ package file
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"time"
 	"unicode/utf8"
@@ -66,53 +64,13 @@ func (t *sourceTask) Start(ctx context.Context, cfg map[string]string, offsets s
 		if err != nil {
 			return fmt.Errorf("read offset of %s: %w", c.File, err)
 		}
-		if v, ok := off[positionField]; ok && v != nil {
-			p, err := position(v)
-			if err != nil {
-				return sdk.Fatal(fmt.Errorf("read offset of %s: %w", c.File, err))
-			}
-			t.pos = p
+		if t.pos, err = sdk.OffsetInt(off, positionField); err != nil {
+			return sdk.Fatal(fmt.Errorf("read offset of %s: %w", c.File, err))
 		}
 	}
 	t.buf = make([]byte, sourceReadSize)
 	t.r, t.w = 0, 0
 	return nil
-}
-
-// position reads a persisted position, which arrives as whatever number type
-// the offset store decoded it to.
-func position(v any) (int64, error) {
-	var p int64
-	switch n := v.(type) {
-	case int64:
-		p = n
-	case int:
-		p = int64(n)
-	case int32:
-		p = int64(n)
-	case uint64:
-		if n > math.MaxInt64 {
-			return 0, fmt.Errorf("position %d out of range", n)
-		}
-		p = int64(n)
-	case float64:
-		if n != math.Trunc(n) || n < 0 || n > math.MaxInt64 {
-			return 0, fmt.Errorf("position %v is not a byte offset", n)
-		}
-		p = int64(n)
-	case json.Number:
-		i, err := n.Int64()
-		if err != nil {
-			return 0, fmt.Errorf("position %q: %w", n, err)
-		}
-		p = i
-	default:
-		return 0, fmt.Errorf("position has type %T, want an integer", v)
-	}
-	if p < 0 {
-		return 0, fmt.Errorf("position %d is negative", p)
-	}
-	return p, nil
 }
 
 // Poll returns up to batch.size complete lines. At the end of the file it

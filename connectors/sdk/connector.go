@@ -1,6 +1,11 @@
 package sdk
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+)
 
 // Kind says whether a plugin is a source or a sink connector.
 type Kind string
@@ -123,6 +128,47 @@ type SourceTask interface {
 type Position struct {
 	Partition map[string]any
 	Offset    map[string]any
+}
+
+// OffsetInt reads the field key of a persisted source offset as a
+// non-negative integer, whatever number type the offset store decoded it to
+// (float64 or json.Number from JSON, or an integer type). A field that is
+// absent or null reads as 0.
+func OffsetInt(offset map[string]any, key string) (int64, error) {
+	var n int64
+	v := offset[key]
+	switch x := v.(type) {
+	case nil:
+		return 0, nil
+	case int64:
+		n = x
+	case int:
+		n = int64(x)
+	case int32:
+		n = int64(x)
+	case uint64:
+		if x > math.MaxInt64 {
+			return 0, fmt.Errorf("offset field %s: %d is out of range", key, x)
+		}
+		n = int64(x)
+	case float64:
+		if x != math.Trunc(x) || x > math.MaxInt64 {
+			return 0, fmt.Errorf("offset field %s: %v is not an integer", key, x)
+		}
+		n = int64(x)
+	case json.Number:
+		i, err := x.Int64()
+		if err != nil {
+			return 0, fmt.Errorf("offset field %s: %q is not an integer", key, x)
+		}
+		n = i
+	default:
+		return 0, fmt.Errorf("offset field %s has type %T, want an integer", key, v)
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("offset field %s: %d is negative", key, n)
+	}
+	return n, nil
 }
 
 // OffsetReader reads persisted source positions.
