@@ -19,7 +19,8 @@ const usage = `freshet: a connector runtime that speaks Kafka Connect's language
 
 Usage:
   freshet worker WORKER.properties [CONNECTOR.json|CONNECTOR.properties ...]
-        run a standalone worker, like connect-standalone
+        run a standalone worker, like connect-standalone; with group.id in
+        WORKER.properties, a distributed one, like connect-distributed
   freshet demo [--for DURATION] [--bootstrap-servers HOST:PORT] [--data-dir DIR]
         run the embedded demo pipeline (no servers needed)
   freshet connectors COMMAND ...
