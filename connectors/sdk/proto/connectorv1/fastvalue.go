@@ -164,8 +164,8 @@ func decodeValueFields(b []byte, schemas decodedSchemas) (any, error) {
 	return (*boxes)(nil).value(b, schemas)
 }
 
-// value is decodeValueFields, with the headers of the strings it decodes
-// in bx (nil: each on the heap).
+// value is decodeValueFields, with the strings, int64s and structs it
+// decodes kept in bx (nil: each on the heap).
 func (bx *boxes) value(b []byte, schemas decodedSchemas) (any, error) {
 	if len(b) == 0 {
 		return nil, nil
